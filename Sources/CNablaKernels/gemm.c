@@ -1,0 +1,237 @@
+// The GEMM driver (BLIS/GotoBLAS design): C is computed in NC-wide column blocks; for each KC-deep
+// slice, a KC x NC block of B is packed into NR-wide micro-panels (stays in L3), then for each
+// MC-high block of A a packed MC x KC block (stays in L2) feeds the MR x NR register micro-kernel,
+// which streams one B micro-panel from L1. Threads take disjoint parts of C (along the longer of m
+// and n) and pack their own panels, so they never wait for each other.
+#include "CNablaKernels.h"
+#include "gemm_internal.h"
+#include <stdatomic.h>
+#include <string.h>
+
+#define NABLA_KC 256
+#define NABLA_MC 144
+#define NABLA_NC 2048
+
+// MARK: kernel choice
+
+static atomic_int g_force_portable = 0;
+static nabla_ukernel_fn g_kernel = 0;
+static const char *g_kernel_name = 0;
+
+static void choose_kernel(void) {
+    nabla_ukernel_fn k = nabla_ukernel_portable;
+    const char *name = "portable-6x16";
+#if defined(__x86_64__)
+    if (nabla_cpu_has_avx2_fma()) { k = nabla_ukernel_avx2; name = "avx2-fma-6x16"; }
+#elif defined(__aarch64__)
+    k = nabla_ukernel_neon; name = "neon-6x16";
+#endif
+    g_kernel_name = name;
+    g_kernel = k;
+}
+
+static inline nabla_ukernel_fn kernel(void) {
+    if (atomic_load_explicit(&g_force_portable, memory_order_relaxed)) return nabla_ukernel_portable;
+    if (!g_kernel) choose_kernel();
+    return g_kernel;
+}
+
+const char *nabla_gemm_kernel_name(void) {
+    if (atomic_load(&g_force_portable)) return "portable-6x16";
+    if (!g_kernel) choose_kernel();
+    return g_kernel_name;
+}
+
+void nabla_gemm_force_portable(int force) { atomic_store(&g_force_portable, force ? 1 : 0); }
+
+void nabla_ukernel_portable(long k, const float *a, const float *b, float *c, long ldc, int accumulate) {
+    float acc[NABLA_MR][NABLA_NR];
+    memset(acc, 0, sizeof acc);
+    for (long p = 0; p < k; p++) {
+        for (int r = 0; r < NABLA_MR; r++) {
+            float av = a[r];
+            for (int j = 0; j < NABLA_NR; j++) acc[r][j] += av * b[j];
+        }
+        a += NABLA_MR;
+        b += NABLA_NR;
+    }
+    for (int r = 0; r < NABLA_MR; r++)
+        for (int j = 0; j < NABLA_NR; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j];
+}
+
+// MARK: packing
+
+/// Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A), scaled by alpha, into MR-row panels.
+static void pack_a(int trans, const float *a, long lda, long i0, long p0, long mc, long kc, float alpha, float *dst) {
+    for (long ip = 0; ip < mc; ip += NABLA_MR) {
+        long rows = mc - ip < NABLA_MR ? mc - ip : NABLA_MR;
+        if (!trans) {
+            for (int r = 0; r < NABLA_MR; r++) {
+                if (r < rows) {
+                    const float *src = a + (i0 + ip + r) * lda + p0;
+                    for (long p = 0; p < kc; p++) dst[p * NABLA_MR + r] = alpha * src[p];
+                } else {
+                    for (long p = 0; p < kc; p++) dst[p * NABLA_MR + r] = 0.0f;
+                }
+            }
+        } else {
+            for (long p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + ip;
+                int r = 0;
+                for (; r < rows; r++) dst[p * NABLA_MR + r] = alpha * src[r];
+                for (; r < NABLA_MR; r++) dst[p * NABLA_MR + r] = 0.0f;
+            }
+        }
+        dst += kc * NABLA_MR;
+    }
+}
+
+/// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels.
+static void pack_b(int trans, const float *b, long ldb, long p0, long j0, long kc, long nc, float *dst) {
+    for (long jp = 0; jp < nc; jp += NABLA_NR) {
+        long cols = nc - jp < NABLA_NR ? nc - jp : NABLA_NR;
+        if (!trans) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * ldb + j0 + jp;
+                float *d = dst + p * NABLA_NR;
+                if (cols == NABLA_NR) {
+                    memcpy(d, src, NABLA_NR * sizeof(float));
+                } else {
+                    long j = 0;
+                    for (; j < cols; j++) d[j] = src[j];
+                    for (; j < NABLA_NR; j++) d[j] = 0.0f;
+                }
+            }
+        } else {
+            for (long j = 0; j < NABLA_NR; j++) {
+                if (j < cols) {
+                    const float *src = b + (j0 + jp + j) * ldb + p0;
+                    for (long p = 0; p < kc; p++) dst[p * NABLA_NR + j] = src[p];
+                } else {
+                    for (long p = 0; p < kc; p++) dst[p * NABLA_NR + j] = 0.0f;
+                }
+            }
+        }
+        dst += kc * NABLA_NR;
+    }
+}
+
+// MARK: serial driver
+
+static _Thread_local float *t_pack_a = 0;
+static _Thread_local float *t_pack_b = 0;
+
+static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
+                         const float *b, long ldb, int accumulate, float *c, long ldc) {
+    if (!t_pack_a) {
+        t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_MC * NABLA_KC);
+        t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
+    }
+    nabla_ukernel_fn uk = kernel();
+    float *pa = t_pack_a, *pb = t_pack_b;
+    float edge[NABLA_MR * NABLA_NR] __attribute__((aligned(64)));
+    for (long jc = 0; jc < n; jc += NABLA_NC) {
+        long nc = n - jc < NABLA_NC ? n - jc : NABLA_NC;
+        for (long pc = 0; pc < k; pc += NABLA_KC) {
+            long kc = k - pc < NABLA_KC ? k - pc : NABLA_KC;
+            int acc = accumulate || pc > 0;
+            pack_b(tb, b, ldb, pc, jc, kc, nc, pb);
+            for (long ic = 0; ic < m; ic += NABLA_MC) {
+                long mc = m - ic < NABLA_MC ? m - ic : NABLA_MC;
+                pack_a(ta, a, lda, ic, pc, mc, kc, alpha, pa);
+                for (long jr = 0; jr < nc; jr += NABLA_NR) {
+                    long cols = nc - jr < NABLA_NR ? nc - jr : NABLA_NR;
+                    const float *bp = pb + jr * kc;
+                    for (long ir = 0; ir < mc; ir += NABLA_MR) {
+                        long rows = mc - ir < NABLA_MR ? mc - ir : NABLA_MR;
+                        const float *ap = pa + ir * kc;
+                        float *cp = c + (ic + ir) * ldc + jc + jr;
+                        if (rows == NABLA_MR && cols == NABLA_NR) {
+                            uk(kc, ap, bp, cp, ldc, acc);
+                        } else {
+                            uk(kc, ap, bp, edge, NABLA_NR, 0);
+                            for (long r = 0; r < rows; r++)
+                                for (long j = 0; j < cols; j++)
+                                    cp[r * ldc + j] = acc ? cp[r * ldc + j] + edge[r * NABLA_NR + j] : edge[r * NABLA_NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: threaded entry point
+
+typedef struct {
+    int ta, tb, split_n, accumulate;
+    long m, n, k, lda, ldb, ldc;
+    float alpha;
+    const float *a, *b;
+    float *c;
+} sgemm_job;
+
+static void sgemm_range(void *ctx, long begin, long end) {
+    const sgemm_job *j = (const sgemm_job *)ctx;
+    if (j->split_n) {
+        const float *b = j->tb ? j->b + begin * j->ldb : j->b + begin;
+        sgemm_serial(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->accumulate, j->c + begin, j->ldc);
+    } else {
+        const float *a = j->ta ? j->a + begin : j->a + begin * j->lda;
+        sgemm_serial(j->ta, j->tb, end - begin, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->accumulate, j->c + begin * j->ldc, j->ldc);
+    }
+}
+
+void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    int accumulate = 1;
+    if (beta == 0.0f) {
+        accumulate = 0;
+    } else if (beta != 1.0f) {
+        for (long i = 0; i < m; i++)
+            for (long j = 0; j < n; j++) c[i * ldc + j] *= beta;
+    }
+    if (k <= 0 || alpha == 0.0f) {
+        if (!accumulate)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    sgemm_job job = {trans_a, trans_b, n >= m, accumulate, m, n, k, lda, ldb, ldc, alpha, a, b, c};
+    // Below ~100k multiply-adds a second thread costs more to wake than it saves.
+    double work = (double)m * (double)n * (double)k;
+    long units = job.split_n ? n : m;
+    if (work < 98304.0) {
+        sgemm_range(&job, 0, units);
+        return;
+    }
+    long align = job.split_n ? NABLA_NR : NABLA_MR;
+    nabla_parallel_for(units, align, align, sgemm_range, &job);
+}
+
+// MARK: Float64
+
+void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
+                 const double *a, long lda, const double *b, long ldb, double beta, double *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        double *row = c + i * ldc;
+        if (beta == 0.0) memset(row, 0, sizeof(double) * (size_t)n);
+        else if (beta != 1.0) for (long j = 0; j < n; j++) row[j] *= beta;
+    }
+    const long kb = 128;
+    for (long p0 = 0; p0 < k; p0 += kb) {
+        long p1 = p0 + kb < k ? p0 + kb : k;
+        for (long i = 0; i < m; i++) {
+            double *row = c + i * ldc;
+            for (long p = p0; p < p1; p++) {
+                double av = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
+                if (!trans_b) {
+                    const double *br = b + p * ldb;
+                    for (long j = 0; j < n; j++) row[j] += av * br[j];
+                } else {
+                    for (long j = 0; j < n; j++) row[j] += av * b[j * ldb + p];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// CNablaKernels: the hot loops of Nabla that need SIMD, threads or raw memory.
+//
+// Everything here is plain C with no compiler flags: SIMD variants are compiled
+// with __attribute__((target(...))) and chosen at run time from cpuid, so the
+// package builds anywhere and uses AVX2+FMA (x86-64) or NEON (arm64) where present.
+#ifndef CNABLA_KERNELS_H
+#define CNABLA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: CPU features
+
+/// Name of the GEMM micro-kernel chosen for this CPU ("avx2-fma-6x16", "neon-6x16" or "portable-6x16").
+const char *nabla_gemm_kernel_name(void);
+
+/// Force the portable kernel (for tests that compare kernels); 0 restores automatic choice.
+void nabla_gemm_force_portable(int force);
+
+// MARK: Caching allocator
+
+/// 64-byte aligned memory of at least `bytes` bytes, reused from a per-size-class cache when possible.
+void *nabla_alloc(size_t bytes);
+/// Returns memory from `nabla_alloc` (with the same `bytes`) to the cache.
+void nabla_free(void *ptr, size_t bytes);
+/// Releases every cached block to the system.
+void nabla_allocator_trim(void);
+/// Bytes currently held in the cache (not in use).
+size_t nabla_allocator_cached_bytes(void);
+
+// MARK: Thread pool
+
+typedef void (*nabla_range_fn)(void *ctx, long begin, long end);
+
+/// Number of threads the pool uses (the calling thread included).
+int nabla_thread_count(void);
+/// Sets the number of threads (1 disables threading). Takes effect for the next parallel call.
+void nabla_set_thread_count(int count);
+/// Splits [0, n) into one contiguous range per thread (boundaries multiples of `align`) and runs
+/// `fn` on each, the calling thread included; returns when all are done. Runs inline when
+/// n < min_per_thread * 2, when the pool is busy with another caller, or inside a parallel region.
+void nabla_parallel_for(long n, long min_per_thread, long align, nabla_range_fn fn, void *ctx);
+
+// MARK: Gradient mode (per thread)
+
+extern _Thread_local int nabla_tls_grad_disabled;
+static inline int nabla_grad_enabled(void) { return nabla_tls_grad_disabled == 0; }
+static inline void nabla_set_grad_enabled(int enabled) { nabla_tls_grad_disabled = enabled ? 0 : 1; }
+
+// MARK: GEMM
+
+/// C = alpha * op(A) * op(B) + beta * C for row-major matrices; op(X) is X or its transpose.
+/// op(A) is m x k, op(B) is k x n; lda/ldb/ldc are row strides in elements. beta == 0 never reads C.
+void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb,
+                 float beta, float *c, long ldc);
+
+/// The Float64 counterpart of `nabla_sgemm` (blocked, portable; used for gradient checks).
+void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
+                 const double *a, long lda, const double *b, long ldb,
+                 double beta, double *c, long ldc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,96 @@
+import CNablaKernels
+
+// Matrix multiplication with NumPy semantics: 1-D operands are promoted (and the added dimension
+// removed), batch dimensions broadcast. The kernels are CNablaKernels' packed GEMM.
+
+/// The matrix product of `a` and `b`.
+///
+/// ```swift
+/// matmul(Tensor([[1, 2]]), Tensor([[3], [4]]))          // [[11]]
+/// matmul(Tensor.zeros([8, 2, 3]), Tensor.zeros([3, 5])).shape   // [8, 2, 5]
+/// ```
+///
+/// Shapes that do not fit stop the program with a message naming both, as
+/// ``Shape/matmul(_:_:)`` reports them: `matmul: [3] and [2, 2] do not fit: inner dimensions 3 and 2 differ`.
+public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let resultShape = shapeOrTrap { () throws(ShapeError) in try Shape.matmul(a.shape, b.shape) }
+    precondition(a.dtype == b.dtype, "matmul: dtypes \(a.dtype) and \(b.dtype) differ")
+    precondition(a.dtype.isFloatingPoint, "matmul: needs float32 or float64 tensors, got \(a.dtype)")
+    if a.rank == 1 || b.rank == 1 {
+        let a2 = a.rank == 1 ? a.unsqueezed(axis: 0) : a
+        let b2 = b.rank == 1 ? b.unsqueezed(axis: 1) : b
+        return Tensor.matmulBatched(a2, b2).reshaped(resultShape)
+    }
+    return Tensor.matmulBatched(a, b)
+}
+
+extension Tensor {
+    /// `self` times `other` (see ``matmul(_:_:)``).
+    public func matmul(_ other: Tensor) -> Tensor { Nabla.matmul(self, other) }
+
+    /// Matmul of operands with rank ≥ 2, with its gradient.
+    static func matmulBatched(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let out = gemm(a, transposeA: false, b, transposeB: false)
+        let x = a.detached(), y = b.detached()
+        return out.recorded("matmul", a, b) { g in
+            let ga = a.node == nil ? nil : gemm(g, transposeA: false, y, transposeB: true).sumToShape(x.shape)
+            guard b.node != nil else { return [ga, nil] }
+            if y.rank == 2 && x.rank > 2 {
+                // Aᵀ·G summed over a batch of A and G (a Dense layer on a sequence) is one tall GEMM.
+                let k = x.shape[x.rank - 1], n = g.shape[g.rank - 1]
+                return [ga, gemm(x.viewed([x.count / k, k]), transposeA: true, g.viewed([g.count / n, n]), transposeB: false)]
+            }
+            return [ga, gemm(x, transposeA: true, g, transposeB: false).sumToShape(y.shape)]
+        }
+    }
+
+    /// op(a) · op(b) over broadcast batch dimensions, where op transposes the last two dimensions
+    /// when asked. The result has the broadcast batch shape (callers sum it back if needed).
+    static func gemm(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool) -> Tensor {
+        let ar = a.rank, br = b.rank
+        let m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2]
+        let k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1]
+        let kb = transposeB ? b.shape[br - 1] : b.shape[br - 2]
+        let n = transposeB ? b.shape[br - 2] : b.shape[br - 1]
+        precondition(k == kb, "matmul: \(a.shape) and \(b.shape) do not fit: inner dimensions \(k) and \(kb) differ")
+        let batchA = Array(a.shape[..<(ar - 2)]), batchB = Array(b.shape[..<(br - 2)])
+        // A stack of matrices times one matrix is one tall GEMM.
+        if batchB.isEmpty && !transposeA && !batchA.isEmpty {
+            let rows = Shape.elementCount(batchA) * m
+            let out = Tensor(uninitializedShape: batchA + [m, n], dtype: a.dtype)
+            kernel(a, 0, false, b, 0, transposeB, out, 0, rows, n, k, lda: k, ldb: b.shape[br - 1])
+            return out
+        }
+        let batch = shapeOrTrap { () throws(ShapeError) in try Shape.broadcast(batchA, batchB, op: "matmul") }
+        let out = Tensor(uninitializedShape: batch + [m, n], dtype: a.dtype)
+        let nb = Shape.elementCount(batch)
+        let sa = Shape.broadcastStrides(batchA, to: batch), sb = Shape.broadcastStrides(batchB, to: batch)
+        let strideA = a.shape[ar - 2] * a.shape[ar - 1], strideB = b.shape[br - 2] * b.shape[br - 1]
+        let bstrA = sa.map { $0 * strideA }, bstrB = sb.map { $0 * strideB }
+        var index = [Int](repeating: 0, count: batch.count)
+        for i in 0..<nb {
+            var offA = 0, offB = 0
+            for d in 0..<batch.count { offA += index[d] * bstrA[d]; offB += index[d] * bstrB[d] }
+            kernel(a, offA, transposeA, b, offB, transposeB, out, i * m * n, m, n, k, lda: a.shape[ar - 1], ldb: b.shape[br - 1])
+            var d = batch.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < batch[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    private static func kernel(_ a: Tensor, _ offA: Int, _ ta: Bool, _ b: Tensor, _ offB: Int, _ tb: Bool,
+                               _ c: Tensor, _ offC: Int, _ m: Int, _ n: Int, _ k: Int, lda: Int, ldb: Int) {
+        if a.dtype == .float32 {
+            nabla_sgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Float.self) + offA, lda,
+                        b.pointer(Float.self) + offB, ldb, 0, c.pointer(Float.self) + offC, n)
+        } else {
+            nabla_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Double.self) + offA, lda,
+                        b.pointer(Double.self) + offB, ldb, 0, c.pointer(Double.self) + offC, n)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Nabla
+
+/// `nabla bench WORKLOAD...`: the reference workloads of WORKLOADS.md, one JSON line per figure.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run reference workloads and print one JSON line per figure.",
+        discussion: "Workloads: \(Workload.allCases.map(\.rawValue).joined(separator: ", ")). Build with -c release for meaningful figures."
+    )
+
+    @Argument(help: "Workloads to run (default: all).")
+    var workloads: [Workload] = []
+
+    @Option(help: "Threads to use (default: all cores).")
+    var threads: Int?
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        for w in workloads.isEmpty ? Workload.allCases : workloads {
+            for line in w.run() { print(line.json) }
+        }
+    }
+}
+
+enum Workload: String, CaseIterable, ExpressibleByArgument {
+    case gemm
+    case opOverhead = "op_overhead"
+
+    func run() -> [BenchResult] {
+        switch self {
+        case .gemm: GemmBenchmark.run()
+        case .opOverhead: [OpOverheadBenchmark.run()]
+        }
+    }
+}
+
+/// One JSON line: `{"workload": NAME, key: value, ...}` with keys in the given order.
+struct BenchResult {
+    let workload: String
+    let fields: [(String, Double)]
+
+    var json: String {
+        let body = fields.map { key, value in
+            let v = value == value.rounded() && Swift.abs(value) < 1e15 ? String(Int(value)) : String(format3(value))
+            return "\"\(key)\": \(v)"
+        }
+        return "{\"workload\": \"\(workload)\"" + (body.isEmpty ? "" : ", " + body.joined(separator: ", ")) + "}"
+    }
+
+    private func format3(_ v: Double) -> String {
+        let scaled = (v * 1000).rounded() / 1000
+        return "\(scaled)"
+    }
+}
+
+/// Seconds taken by `body`, by the monotonic clock.
+func measure(_ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    let d = clock.measure(body)
+    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
