@@ -39,7 +39,7 @@ static inline void cpu_relax(void) {
 static void *worker_main(void *arg) {
     int id = (int)(long)arg; // 1-based; 0 is the caller
     t_in_region = 1;
-    long seen = atomic_load(&g_generation);
+    long seen = 0; // workers start before the first region is published (generation 0)
     for (;;) {
         long gen;
         int spins = 0;

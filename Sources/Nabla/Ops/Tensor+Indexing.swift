@@ -184,7 +184,9 @@ extension Tensor {
             }
         }
         let inShape = shape
+        let kept = indices.detached() // the closure must own the indices' storage
         return out.recorded("index_select", self) { g in
+            let idx = kept.pointer(Int32.self)
             let dx = Tensor.zeros(inShape, dtype: g.dtype)
             switch g.dtype {
             case .float32: Tensor.indexAdd(g.pointer(Float.self), dx.pointer(Float.self), idx, outer, m, size, inner)
@@ -235,7 +237,9 @@ extension Tensor {
             }
         }
         let inShape = shape
+        let kept = indices.detached() // the closure must own the indices' storage
         return out.recorded("gather", self) { g in
+            let idx = kept.pointer(Int32.self)
             let dx = Tensor.zeros(inShape, dtype: g.dtype)
             for o in 0..<outer {
                 for j in 0..<m {
