@@ -79,7 +79,7 @@ extension Tensor {
     public func requiringGrad(_ requires: Bool = true) -> Tensor {
         var out = self
         if requires {
-            precondition(dtype.isFloatingPoint, "requiringGrad: only float32 and float64 tensors can require gradients, not \(dtype)")
+            nablaPrecondition(dtype.isFloatingPoint, "requiringGrad: only float32 and float64 tensors can require gradients, not \(dtype)")
             out.node = GradNode(leafShape: shape, dtype: dtype)
         } else {
             out.node = nil
@@ -107,7 +107,7 @@ extension Tensor {
     public func setGrad(_ g: Tensor?) {
         guard let node, node.isLeaf else { return }
         if let g {
-            precondition(g.shape == shape, "setGrad: gradient of shape \(g.shape) for a tensor of shape \(shape)")
+            nablaPrecondition(g.shape == shape, "setGrad: gradient of shape \(g.shape) for a tensor of shape \(shape)")
         }
         node.grad = g?.detached()
     }
@@ -126,14 +126,14 @@ extension Tensor {
     /// ```
     public func backward(_ gradient: Tensor? = nil) {
         guard let root = node else {
-            preconditionFailure("backward: the tensor does not require gradients (no input was made with requiringGrad(), or it was computed inside withNoGrad)")
+            fatalError("backward: the tensor does not require gradients (no input was made with requiringGrad(), or it was computed inside withNoGrad)")
         }
         let seed: Tensor
         if let gradient {
-            precondition(gradient.shape == shape, "backward: gradient of shape \(gradient.shape) for a tensor of shape \(shape)")
+            nablaPrecondition(gradient.shape == shape, "backward: gradient of shape \(gradient.shape) for a tensor of shape \(shape)")
             seed = gradient.detached()
         } else {
-            precondition(count == 1, "backward: called on a tensor of shape \(shape); pass a gradient for non-scalar outputs")
+            nablaPrecondition(count == 1, "backward: called on a tensor of shape \(shape); pass a gradient for non-scalar outputs")
             seed = Tensor.ones(shape, dtype: dtype)
         }
         if root.isLeaf {
@@ -147,7 +147,7 @@ extension Tensor {
                 guard let g = node.grad else { continue }
                 if node.isLeaf { continue }
                 guard let fn = node.backward else {
-                    preconditionFailure("backward: the graph through \(node.op) was already released by an earlier backward()")
+                    fatalError("backward: the graph through \(node.op) was already released by an earlier backward()")
                 }
                 node.grad = nil
                 let grads = fn(g)
@@ -216,4 +216,9 @@ public func valueAndGradient(at inputs: [Tensor], of f: ([Tensor]) -> Tensor) ->
 /// ```
 public func gradient(at x: Tensor, of f: (Tensor) -> Tensor) -> Tensor {
     valueAndGradient(at: [x]) { f($0[0]) }.gradients[0]
+}
+
+extension Tensor {
+    /// The autograd node, as an opaque object, so tests can check that graphs are released.
+    public var internalNodeForTesting: AnyObject? { node }
 }

@@ -40,7 +40,7 @@ final class GradNode {
     /// Adds `g` to this node's gradient (the sum over every path that reaches it).
     @inline(__always)
     func accumulate(_ g: Tensor) {
-        precondition(g.shape == shape, "autograd: \(op) produced a gradient of shape \(g.shape) for a tensor of shape \(shape)")
+        nablaPrecondition(g.shape == shape, "autograd: \(op) produced a gradient of shape \(g.shape) for a tensor of shape \(shape)")
         if let existing = grad {
             grad = existing + g
         } else {

@@ -4,8 +4,8 @@
 extension Tensor {
     /// The raw kernel of a broadcast binary op (no autograd).
     static func binaryKernel(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.dtype == b.dtype, "\(f.name): dtypes \(a.dtype) and \(b.dtype) differ; cast one with cast(to:)")
-        precondition(a.dtype != .bool, "\(f.name): not defined for bool tensors")
+        nablaPrecondition(a.dtype == b.dtype, "\(f.name): dtypes \(a.dtype) and \(b.dtype) differ; cast one with cast(to:)")
+        nablaPrecondition(a.dtype != .bool, "\(f.name): not defined for bool tensors")
         if a.shape == b.shape || b.count == 1 || a.count == 1 {
             let shape = a.shape == b.shape ? a.shape
                 : shapeOrTrap { () throws(ShapeError) in try Shape.broadcast(a.shape, b.shape, op: f.name) }
@@ -60,7 +60,7 @@ extension Tensor {
     public func sumToShape(_ target: [Int]) -> Tensor {
         if shape == target { return self }
         let lead = rank - target.count
-        precondition(lead >= 0, "sumToShape: cannot reduce \(shape) to the larger rank of \(target)")
+        nablaPrecondition(lead >= 0, "sumToShape: cannot reduce \(shape) to the larger rank of \(target)")
         var axes = Array(0..<lead)
         for (i, d) in target.enumerated() where d == 1 && shape[lead + i] != 1 { axes.append(lead + i) }
         let reduced = axes.isEmpty ? self : sum(axes: axes, keepDims: true)
@@ -140,7 +140,7 @@ extension Tensor {
             var v = Int32(nablaDouble: s)
             withUnsafePointer(to: &v) { vp in f.apply(x.pointer(Int32.self), 1, vp, 0, out.pointer(Int32.self), n) }
         case .bool:
-            preconditionFailure("\(f.name): not defined for bool tensors")
+            fatalError("\(f.name): not defined for bool tensors")
         }
         guard x.node != nil else { return out }
         if f == .add { return out.recorded("add_scalar", x) { g in [g] } }

@@ -2,7 +2,7 @@
 
 extension Tensor {
     static func compare(_ name: String, _ a: Tensor, _ b: Tensor, _ f: (Double, Double) -> Bool) -> Tensor {
-        precondition(a.dtype == b.dtype, "\(name): dtypes \(a.dtype) and \(b.dtype) differ")
+        nablaPrecondition(a.dtype == b.dtype, "\(name): dtypes \(a.dtype) and \(b.dtype) differ")
         let plan = BroadcastPlan(a.shape, b.shape, op: name)
         let out = Tensor(uninitializedShape: plan.outShape, dtype: .bool)
         let op = out.pointer(Bool.self)
@@ -42,7 +42,7 @@ extension Tensor {
 
     /// Elementwise logical not of a bool tensor.
     public static prefix func .! (a: Tensor) -> Tensor {
-        precondition(a.dtype == .bool, "logical_not: needs a bool tensor, got \(a.dtype)")
+        nablaPrecondition(a.dtype == .bool, "logical_not: needs a bool tensor, got \(a.dtype)")
         let out = Tensor(uninitializedShape: a.shape, dtype: .bool)
         let s = a.pointer(Bool.self), d = out.pointer(Bool.self)
         for i in 0..<a.count { d[i] = !s[i] }
@@ -68,8 +68,8 @@ extension Tensor {
 /// select(x .> 0, x, Tensor(0))    // relu
 /// ```
 public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(condition.dtype == .bool, "where: the condition must be a bool tensor, got \(condition.dtype)")
-    precondition(a.dtype == b.dtype, "where: dtypes \(a.dtype) and \(b.dtype) differ")
+    nablaPrecondition(condition.dtype == .bool, "where: the condition must be a bool tensor, got \(condition.dtype)")
+    nablaPrecondition(a.dtype == b.dtype, "where: dtypes \(a.dtype) and \(b.dtype) differ")
     let shape = shapeOrTrap { () throws(ShapeError) in
         try Shape.broadcast(try Shape.broadcast(condition.shape, a.shape, op: "where"), b.shape, op: "where")
     }

@@ -91,8 +91,8 @@ extension Tensor {
     subscript(_ indices: [TensorIndex]) -> Tensor {
         let consumed = indices.filter { if case .newAxis = $0 { return false }; if case .ellipsis = $0 { return false }; return true }.count
         let ellipses = indices.filter { if case .ellipsis = $0 { return true }; return false }.count
-        precondition(ellipses <= 1, "subscript: at most one ellipsis")
-        precondition(consumed <= rank, "subscript: \(consumed) indices for a tensor of rank \(rank) and shape \(shape)")
+        nablaPrecondition(ellipses <= 1, "subscript: at most one ellipsis")
+        nablaPrecondition(consumed <= rank, "subscript: \(consumed) indices for a tensor of rank \(rank) and shape \(shape)")
         var expanded: [TensorIndex] = []
         for i in indices {
             if case .ellipsis = i {
@@ -111,11 +111,11 @@ extension Tensor {
             case .index(let k):
                 let size = shape[d]
                 let p = k < 0 ? k + size : k
-                precondition(p >= 0 && p < size, "subscript: index \(k) is out of range for axis \(d) of size \(size)")
+                nablaPrecondition(p >= 0 && p < size, "subscript: index \(k) is out of range for axis \(d) of size \(size)")
                 specs.append(SliceSpec(start: p, count: 1, step: 1))
                 d += 1
             case .range(let s, let e, let step):
-                precondition(step > 0, "subscript: step \(step) must be positive")
+                nablaPrecondition(step > 0, "subscript: step \(step) must be positive")
                 let size = shape[d]
                 func clampBound(_ v: Int?, _ def: Int) -> Int {
                     guard let v else { return def }
@@ -168,12 +168,12 @@ extension Tensor {
     /// table.indexSelect(Tensor([2, 0], dtype: .int32), axis: 0)   // [[2, 2], [0, 0]]
     /// ```
     public func indexSelect(_ indices: Tensor, axis: Int = 0) -> Tensor {
-        precondition(indices.dtype == .int32, "index_select: indices must be int32, got \(indices.dtype)")
+        nablaPrecondition(indices.dtype == .int32, "index_select: indices must be int32, got \(indices.dtype)")
         let a = Shape.normalize(axis: axis, rank: rank, op: "index_select")
         let outer = Shape.elementCount(Array(shape[..<a])), size = shape[a], inner = Shape.elementCount(Array(shape[(a + 1)...]))
         let idx = indices.pointer(Int32.self), m = indices.count
         for j in 0..<m {
-            precondition(idx[j] >= 0 && Int(idx[j]) < size, "index_select: index \(idx[j]) is out of range for axis \(a) of size \(size)")
+            nablaPrecondition(idx[j] >= 0 && Int(idx[j]) < size, "index_select: index \(idx[j]) is out of range for axis \(a) of size \(size)")
         }
         let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
         let out = Tensor(uninitializedShape: outShape, dtype: dtype)
@@ -214,17 +214,17 @@ extension Tensor {
     /// logp.gather(Tensor([[1], [0]], dtype: .int32), axis: 1)   // [[0.9], [0.8]]
     /// ```
     public func gather(_ indices: Tensor, axis: Int) -> Tensor {
-        precondition(indices.dtype == .int32, "gather: indices must be int32, got \(indices.dtype)")
+        nablaPrecondition(indices.dtype == .int32, "gather: indices must be int32, got \(indices.dtype)")
         let a = Shape.normalize(axis: axis, rank: rank, op: "gather")
-        precondition(indices.rank == rank, "gather: indices of shape \(indices.shape) need the rank of \(shape)")
+        nablaPrecondition(indices.rank == rank, "gather: indices of shape \(indices.shape) need the rank of \(shape)")
         for d in 0..<rank where d != a {
-            precondition(indices.shape[d] == shape[d], "gather: indices of shape \(indices.shape) and input \(shape) differ in axis \(d)")
+            nablaPrecondition(indices.shape[d] == shape[d], "gather: indices of shape \(indices.shape) and input \(shape) differ in axis \(d)")
         }
         let outer = Shape.elementCount(Array(shape[..<a])), size = shape[a], inner = Shape.elementCount(Array(shape[(a + 1)...]))
         let m = indices.shape[a]
         let idx = indices.pointer(Int32.self)
         for j in 0..<indices.count {
-            precondition(idx[j] >= 0 && Int(idx[j]) < size, "gather: index \(idx[j]) is out of range for axis \(a) of size \(size)")
+            nablaPrecondition(idx[j] >= 0 && Int(idx[j]) < size, "gather: index \(idx[j]) is out of range for axis \(a) of size \(size)")
         }
         let out = Tensor(uninitializedShape: indices.shape, dtype: dtype)
         let es = dtype.byteSize
@@ -265,12 +265,12 @@ extension Tensor {
 /// oneHot(Tensor([0, 2], dtype: .int32), depth: 3)   // [[1, 0, 0], [0, 0, 1]]
 /// ```
 public func oneHot(_ indices: Tensor, depth: Int, dtype: DType = .float32) -> Tensor {
-    precondition(indices.dtype == .int32, "one_hot: indices must be int32, got \(indices.dtype)")
+    nablaPrecondition(indices.dtype == .int32, "one_hot: indices must be int32, got \(indices.dtype)")
     let out = Tensor.zeros(indices.shape + [depth], dtype: dtype)
     let idx = indices.pointer(Int32.self)
     for j in 0..<indices.count {
         let k = Int(idx[j])
-        precondition(k >= 0 && k < depth, "one_hot: index \(k) is out of range for depth \(depth)")
+        nablaPrecondition(k >= 0 && k < depth, "one_hot: index \(k) is out of range for depth \(depth)")
         out.setElement(1, at: j * depth + k)
     }
     return out

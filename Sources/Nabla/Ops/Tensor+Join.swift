@@ -6,18 +6,18 @@
 /// concatenate([Tensor([[1, 2]]), Tensor([[3, 4]])], axis: 0)   // [[1, 2], [3, 4]]
 /// ```
 public func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "concatenate: needs at least one tensor")
+    nablaPrecondition(!tensors.isEmpty, "concatenate: needs at least one tensor")
     let first = tensors[0]
-    precondition(first.rank > 0, "concatenate: cannot join scalars; use stack")
+    nablaPrecondition(first.rank > 0, "concatenate: cannot join scalars; use stack")
     let a = Shape.normalize(axis: axis, rank: first.rank, op: "concatenate")
     var outShape = first.shape
     outShape[a] = 0
     for (i, t) in tensors.enumerated() {
-        precondition(t.dtype == first.dtype, "concatenate: tensor \(i) is \(t.dtype), tensor 0 is \(first.dtype)")
+        nablaPrecondition(t.dtype == first.dtype, "concatenate: tensor \(i) is \(t.dtype), tensor 0 is \(first.dtype)")
         var s = t.shape, f = first.shape
-        precondition(s.count == f.count, "concatenate: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape): ranks differ")
+        nablaPrecondition(s.count == f.count, "concatenate: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape): ranks differ")
         s[a] = 0; f[a] = 0
-        precondition(s == f, "concatenate: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape): only axis \(a) may differ")
+        nablaPrecondition(s == f, "concatenate: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape): only axis \(a) may differ")
         outShape[a] += t.shape[a]
     }
     let out = Tensor(uninitializedShape: outShape, dtype: first.dtype)
@@ -49,9 +49,9 @@ public func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
 /// stack([Tensor([1, 2]), Tensor([3, 4])], axis: 0).shape   // [2, 2]
 /// ```
 public func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "stack: needs at least one tensor")
+    nablaPrecondition(!tensors.isEmpty, "stack: needs at least one tensor")
     for (i, t) in tensors.enumerated() {
-        precondition(t.shape == tensors[0].shape, "stack: tensor \(i) has shape \(t.shape), tensor 0 has \(tensors[0].shape)")
+        nablaPrecondition(t.shape == tensors[0].shape, "stack: tensor \(i) has shape \(t.shape), tensor 0 has \(tensors[0].shape)")
     }
     let a = axis < 0 ? axis + tensors[0].rank + 1 : axis
     return concatenate(tensors.map { $0.unsqueezed(axis: a) }, axis: a)
@@ -61,7 +61,7 @@ extension Tensor {
     /// `length` consecutive entries of `axis` from `start` (PyTorch's `narrow`).
     public func narrowed(axis: Int, start: Int, length: Int) -> Tensor {
         let a = Shape.normalize(axis: axis, rank: rank, op: "narrow")
-        precondition(start >= 0 && length >= 0 && start + length <= shape[a],
+        nablaPrecondition(start >= 0 && length >= 0 && start + length <= shape[a],
                      "narrow: \(start)..<\(start + length) is out of range for axis \(a) of \(shape)")
         var specs = shape.map { SliceSpec(start: 0, count: $0, step: 1) }
         specs[a] = SliceSpec(start: start, count: length, step: 1)
@@ -75,7 +75,7 @@ extension Tensor {
     /// ```
     public func split(sizes: [Int], axis: Int = 0) -> [Tensor] {
         let a = Shape.normalize(axis: axis, rank: rank, op: "split")
-        precondition(sizes.reduce(0, +) == shape[a], "split: sizes \(sizes) add up to \(sizes.reduce(0, +)), axis \(a) of \(shape) has \(shape[a])")
+        nablaPrecondition(sizes.reduce(0, +) == shape[a], "split: sizes \(sizes) add up to \(sizes.reduce(0, +)), axis \(a) of \(shape) has \(shape[a])")
         var start = 0
         return sizes.map { n in
             defer { start += n }
@@ -86,7 +86,7 @@ extension Tensor {
     /// The tensor cut along `axis` into `parts` equal parts.
     public func split(parts: Int, axis: Int = 0) -> [Tensor] {
         let a = Shape.normalize(axis: axis, rank: rank, op: "split")
-        precondition(parts > 0 && shape[a] % parts == 0, "split: axis \(a) of \(shape) does not divide into \(parts) equal parts")
+        nablaPrecondition(parts > 0 && shape[a] % parts == 0, "split: axis \(a) of \(shape) does not divide into \(parts) equal parts")
         return split(sizes: Array(repeating: shape[a] / parts, count: parts), axis: a)
     }
 }

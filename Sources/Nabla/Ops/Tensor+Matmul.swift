@@ -14,8 +14,8 @@ import CNablaKernels
 /// ``Shape/matmul(_:_:)`` reports them: `matmul: [3] and [2, 2] do not fit: inner dimensions 3 and 2 differ`.
 public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     let resultShape = shapeOrTrap { () throws(ShapeError) in try Shape.matmul(a.shape, b.shape) }
-    precondition(a.dtype == b.dtype, "matmul: dtypes \(a.dtype) and \(b.dtype) differ")
-    precondition(a.dtype.isFloatingPoint, "matmul: needs float32 or float64 tensors, got \(a.dtype)")
+    nablaPrecondition(a.dtype == b.dtype, "matmul: dtypes \(a.dtype) and \(b.dtype) differ")
+    nablaPrecondition(a.dtype.isFloatingPoint, "matmul: needs float32 or float64 tensors, got \(a.dtype)")
     if a.rank == 1 || b.rank == 1 {
         let a2 = a.rank == 1 ? a.unsqueezed(axis: 0) : a
         let b2 = b.rank == 1 ? b.unsqueezed(axis: 1) : b
@@ -52,7 +52,7 @@ extension Tensor {
         let k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1]
         let kb = transposeB ? b.shape[br - 1] : b.shape[br - 2]
         let n = transposeB ? b.shape[br - 2] : b.shape[br - 1]
-        precondition(k == kb, "matmul: \(a.shape) and \(b.shape) do not fit: inner dimensions \(k) and \(kb) differ")
+        nablaPrecondition(k == kb, "matmul: \(a.shape) and \(b.shape) do not fit: inner dimensions \(k) and \(kb) differ")
         let batchA = Array(a.shape[..<(ar - 2)]), batchB = Array(b.shape[..<(br - 2)])
         // A stack of matrices times one matrix is one tall GEMM.
         if batchB.isEmpty && !transposeA && !batchA.isEmpty {

@@ -18,10 +18,10 @@ extension Tensor {
 
     /// The raw reduction (no autograd); the result has the kept shape.
     func reduceKernel(_ op: ReduceOp, axes: [Int], name: String) -> Tensor {
-        precondition(dtype.isFloatingPoint, "\(name): needs a float32 or float64 tensor, got \(dtype); use cast(to:)")
+        nablaPrecondition(dtype.isFloatingPoint, "\(name): needs a float32 or float64 tensor, got \(dtype); use cast(to:)")
         if axes.isEmpty { return self }
         for a in axes {
-            precondition(shape[a] > 0 || op == .sum, "\(name): cannot reduce over the empty axis \(a) of \(shape)")
+            nablaPrecondition(shape[a] > 0 || op == .sum, "\(name): cannot reduce over the empty axis \(a) of \(shape)")
         }
         // Split the axes into runs of consecutive axes, reduce the last run first.
         var runs: [[Int]] = []
@@ -184,7 +184,7 @@ extension Tensor {
             return reshaped([count]).argExtremum(0, false, greater: greater)
         }
         let a = Shape.normalize(axis: axis, rank: rank, op: name)
-        precondition(shape[a] > 0, "\(name): axis \(a) of \(shape) is empty")
+        nablaPrecondition(shape[a] > 0, "\(name): axis \(a) of \(shape) is empty")
         let outer = Shape.elementCount(Array(shape[..<a])), r = shape[a], inner = Shape.elementCount(Array(shape[(a + 1)...]))
         let kept = Tensor.keptShape(shape, [a])
         let out = Tensor(uninitializedShape: keepDims ? kept : Tensor.droppedShape(shape, [a]), dtype: .int32)

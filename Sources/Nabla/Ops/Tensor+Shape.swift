@@ -11,10 +11,10 @@ extension Tensor {
         var target = newShape
         if let i = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+            nablaPrecondition(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) (\(count) elements) to \(newShape)")
             target[i] = count / known
         }
-        precondition(target.allSatisfy { $0 >= 0 } && Shape.elementCount(target) == count,
+        nablaPrecondition(target.allSatisfy { $0 >= 0 } && Shape.elementCount(target) == count,
                      "reshape: cannot reshape \(shape) (\(count) elements) to \(newShape)")
         if target == shape { return self }
         let inShape = shape
@@ -30,9 +30,9 @@ extension Tensor {
     /// Tensor.zeros([2, 3, 4]).permuted([2, 0, 1]).shape   // [4, 2, 3]
     /// ```
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.count == rank, "permute: \(axes) does not list the \(rank) axes of \(shape)")
+        nablaPrecondition(axes.count == rank, "permute: \(axes) does not list the \(rank) axes of \(shape)")
         let norm = axes.map { Shape.normalize(axis: $0, rank: rank, op: "permute") }
-        precondition(Set(norm).count == rank, "permute: \(axes) is not a permutation of the axes of \(shape)")
+        nablaPrecondition(Set(norm).count == rank, "permute: \(axes) is not a permutation of the axes of \(shape)")
         if norm == Array(0..<rank) { return self }
         let own = Shape.strides(shape)
         let outShape = norm.map { shape[$0] }
@@ -63,7 +63,7 @@ extension Tensor {
     public func squeezed(axes: [Int]? = nil) -> Tensor {
         if let axes {
             let norm = axes.map { Shape.normalize(axis: $0, rank: rank, op: "squeeze") }
-            for a in norm { precondition(shape[a] == 1, "squeeze: axis \(a) of \(shape) has size \(shape[a]), not 1") }
+            for a in norm { nablaPrecondition(shape[a] == 1, "squeeze: axis \(a) of \(shape) has size \(shape[a]), not 1") }
             return reshaped(shape.enumerated().filter { !norm.contains($0.offset) }.map(\.element))
         }
         return reshaped(shape.filter { $0 != 1 })
@@ -76,7 +76,7 @@ extension Tensor {
     /// ```
     public func unsqueezed(axis: Int) -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
-        precondition(a >= 0 && a <= rank, "unsqueeze: axis \(axis) is out of range for a tensor of rank \(rank)")
+        nablaPrecondition(a >= 0 && a <= rank, "unsqueeze: axis \(axis) is out of range for a tensor of rank \(rank)")
         var s = shape
         s.insert(1, at: a)
         return reshaped(s)
@@ -91,7 +91,7 @@ extension Tensor {
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
         let check = shapeOrTrap { () throws(ShapeError) in try Shape.broadcast(shape, target, op: "broadcast_to") }
-        precondition(check == target, "broadcast_to: \(shape) cannot be broadcast to \(target)")
+        nablaPrecondition(check == target, "broadcast_to: \(shape) cannot be broadcast to \(target)")
         let out = Tensor(uninitializedShape: target, dtype: dtype)
         if count == 1 {
             switch dtype.byteSize {

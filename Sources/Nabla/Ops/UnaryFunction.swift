@@ -167,7 +167,7 @@ extension Tensor {
     /// let y = x.apply(.leakyRelu(alpha: 0.2))
     /// ```
     public func apply(_ f: UnaryFunction) -> Tensor {
-        precondition(dtype.isFloatingPoint, "\(f): needs a float32 or float64 tensor, got \(dtype)")
+        nablaPrecondition(dtype.isFloatingPoint, "\(f): needs a float32 or float64 tensor, got \(dtype)")
         let y = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = count
         switch dtype {

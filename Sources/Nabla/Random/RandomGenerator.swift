@@ -34,7 +34,7 @@ public final class RandomGenerator: @unchecked Sendable {
     public var state: [UInt64] {
         get { lock.withLock { [s0, s1, s2, s3] } }
         set {
-            precondition(newValue.count == 4, "RandomGenerator.state: needs 4 words, got \(newValue.count)")
+            nablaPrecondition(newValue.count == 4, "RandomGenerator.state: needs 4 words, got \(newValue.count)")
             lock.withLock { s0 = newValue[0]; s1 = newValue[1]; s2 = newValue[2]; s3 = newValue[3] }
         }
     }
@@ -61,7 +61,7 @@ public final class RandomGenerator: @unchecked Sendable {
 
     /// A uniform integer in `0..<bound` without modulo bias.
     public func nextInt(below bound: Int) -> Int {
-        precondition(bound > 0, "nextInt(below:): bound must be positive")
+        nablaPrecondition(bound > 0, "nextInt(below:): bound must be positive")
         return lock.withLock {
             let b = UInt64(bound)
             let limit = UInt64.max - UInt64.max % b

@@ -13,7 +13,7 @@ extension Tensor {
     /// ```
     public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
                                     generator: RandomGenerator = .global) -> Tensor {
-        precondition(dtype.isFloatingPoint, "randomNormal: needs a floating dtype, got \(dtype)")
+        nablaPrecondition(dtype.isFloatingPoint, "randomNormal: needs a floating dtype, got \(dtype)")
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = t.count
         generator.withUniforms { uniform in
@@ -33,7 +33,7 @@ extension Tensor {
     /// Samples uniformly from [`low`, `high`).
     public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                      generator: RandomGenerator = .global) -> Tensor {
-        precondition(dtype.isFloatingPoint, "randomUniform: needs a floating dtype, got \(dtype)")
+        nablaPrecondition(dtype.isFloatingPoint, "randomUniform: needs a floating dtype, got \(dtype)")
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = t.count
         generator.withUniforms { uniform in
@@ -48,7 +48,7 @@ extension Tensor {
     /// let labels = Tensor.randomInt([32], low: 0, high: 10)
     /// ```
     public static func randomInt(_ shape: [Int], low: Int, high: Int, generator: RandomGenerator = .global) -> Tensor {
-        precondition(high > low, "randomInt: empty range \(low)..<\(high)")
+        nablaPrecondition(high > low, "randomInt: empty range \(low)..<\(high)")
         let t = Tensor(uninitializedShape: shape, dtype: .int32)
         let p = t.pointer(Int32.self)
         for i in 0..<t.count { p[i] = Int32(low + generator.nextInt(below: high - low)) }

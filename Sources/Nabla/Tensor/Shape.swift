@@ -58,7 +58,7 @@ public enum Shape {
     @inline(__always)
     static func normalize(axis: Int, rank: Int, op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+        nablaPrecondition(a >= 0 && a < max(rank, 1), "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
         return a
     }
 
@@ -67,7 +67,7 @@ public enum Shape {
         guard let axes else { return Array(0..<rank) }
         let norm = axes.map { normalize(axis: $0, rank: rank, op: op) }
         let sorted = Array(Set(norm)).sorted()
-        precondition(sorted.count == norm.count, "\(op): axes \(axes) repeat an axis")
+        nablaPrecondition(sorted.count == norm.count, "\(op): axes \(axes) repeat an axis")
         return sorted
     }
 
@@ -125,5 +125,13 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Unwraps a shape computation inside an op that traps on programmer errors, with its message.
 @inline(__always)
 func shapeOrTrap<T>(_ body: () throws(ShapeError) -> T) -> T {
-    do { return try body() } catch { preconditionFailure(error.description) }
+    do { return try body() } catch { fatalError(error.description) }
+}
+
+/// Stops the program with `message` when `condition` is false — in release builds too, where
+/// Swift's `precondition` drops its message. Core ops use it for programmer errors.
+@inline(__always)
+func nablaPrecondition(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                       file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
 }

@@ -16,9 +16,9 @@ extension Tensor {
     }
 
     private init<T: TensorElement>(shape: [Int], typedValues values: [T]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:values:): negative dimension in \(shape)")
+        nablaPrecondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:values:): negative dimension in \(shape)")
         let n = Shape.elementCount(shape)
-        precondition(n == values.count, "Tensor(shape:values:): shape \(shape) needs \(n) values, got \(values.count)")
+        nablaPrecondition(n == values.count, "Tensor(shape:values:): shape \(shape) needs \(n) values, got \(values.count)")
         self.init(uninitializedShape: shape, dtype: T.dtype)
         let dst = pointer(T.self)
         values.withUnsafeBufferPointer { src in
@@ -66,7 +66,7 @@ extension Tensor {
     private init<T: TensorElement>(nested rows: [[T]]) {
         let cols = rows.first?.count ?? 0
         for (i, r) in rows.enumerated() {
-            precondition(r.count == cols, "Tensor: row \(i) has \(r.count) elements, row 0 has \(cols)")
+            nablaPrecondition(r.count == cols, "Tensor: row \(i) has \(r.count) elements, row 0 has \(cols)")
         }
         self.init(shape: [rows.count, cols], typedValues: rows.flatMap { $0 })
     }
@@ -75,7 +75,7 @@ extension Tensor {
         let rows = planes.first?.count ?? 0
         let cols = planes.first?.first?.count ?? 0
         for (i, p) in planes.enumerated() {
-            precondition(p.count == rows && p.allSatisfy { $0.count == cols },
+            nablaPrecondition(p.count == rows && p.allSatisfy { $0.count == cols },
                          "Tensor: plane \(i) is not \(rows) x \(cols) like plane 0")
         }
         self.init(shape: [planes.count, rows, cols], typedValues: planes.flatMap { $0.flatMap { $0 } })
@@ -89,7 +89,7 @@ extension Tensor {
     /// Tensor.full([2, 3], value: 0.5)
     /// ```
     public static func full(_ shape: [Int], value: Double, dtype: DType = .float32) -> Tensor {
-        precondition(shape.allSatisfy { $0 >= 0 }, "full: negative dimension in \(shape)")
+        nablaPrecondition(shape.allSatisfy { $0 >= 0 }, "full: negative dimension in \(shape)")
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = t.count
         switch dtype {
@@ -103,7 +103,7 @@ extension Tensor {
 
     /// A tensor of zeros: `Tensor.zeros([3, 4])`.
     public static func zeros(_ shape: [Int], dtype: DType = .float32) -> Tensor {
-        precondition(shape.allSatisfy { $0 >= 0 }, "zeros: negative dimension in \(shape)")
+        nablaPrecondition(shape.allSatisfy { $0 >= 0 }, "zeros: negative dimension in \(shape)")
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         t.rawPointer.initializeMemory(as: UInt8.self, repeating: 0, count: t.count * dtype.byteSize)
         return t
@@ -127,7 +127,7 @@ extension Tensor {
     /// Tensor.arange(0, 1, step: 0.25)  // [0, 0.25, 0.5, 0.75]
     /// ```
     public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32) -> Tensor {
-        precondition(step != 0, "arange: step must not be zero")
+        nablaPrecondition(step != 0, "arange: step must not be zero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         let t = Tensor(uninitializedShape: [n], dtype: dtype)
         for i in 0..<n { t.setElement(start + Double(i) * step, at: i) }
@@ -136,7 +136,7 @@ extension Tensor {
 
     /// `count` evenly spaced values from `start` to `end`, both included, as NumPy's `linspace`.
     public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) -> Tensor {
-        precondition(count >= 0, "linspace: count must not be negative, got \(count)")
+        nablaPrecondition(count >= 0, "linspace: count must not be negative, got \(count)")
         let t = Tensor(uninitializedShape: [count], dtype: dtype)
         let step = count > 1 ? (end - start) / Double(count - 1) : 0
         for i in 0..<count { t.setElement(i == count - 1 && count > 1 ? end : start + Double(i) * step, at: i) }

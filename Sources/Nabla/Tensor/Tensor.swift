@@ -84,7 +84,7 @@ extension Tensor {
     /// loss.item(Float.self)    // 6.0
     /// ```
     public func item<T: TensorElement>(_: T.Type = Float.self) -> T {
-        precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, expected exactly 1")
+        nablaPrecondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, expected exactly 1")
         return T(nablaDouble: element(at: 0))
     }
 
@@ -114,10 +114,10 @@ extension Tensor {
     /// Tensor([[1, 2], [3, 4]]).scalar(at: [1, 0])   // 3.0
     /// ```
     public func scalar(at index: [Int]) -> Double {
-        precondition(index.count == rank, "scalar(at:): index \(index) has \(index.count) entries for a tensor of rank \(rank)")
+        nablaPrecondition(index.count == rank, "scalar(at:): index \(index) has \(index.count) entries for a tensor of rank \(rank)")
         var flat = 0
         for (d, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[d], "scalar(at:): index \(i) is out of range for dimension \(d) of size \(shape[d])")
+            nablaPrecondition(i >= 0 && i < shape[d], "scalar(at:): index \(i) is out of range for dimension \(d) of size \(shape[d])")
             flat = flat * shape[d] + i
         }
         return element(at: flat)

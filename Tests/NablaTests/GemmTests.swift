@@ -1,0 +1,120 @@
+import CNablaKernels
+import Nabla
+import Testing
+
+/// The packed GEMM against a plain triple loop, over shapes that exercise every edge of the
+/// blocking (partial register tiles, several k/m blocks, the threaded split) and both transposes.
+@Suite("GEMM kernels", .serialized)
+struct GemmTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let m, n, k: Int
+        let ta, tb: Bool
+        let alpha, beta: Float
+        var testDescription: String { "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb) alpha=\(alpha) beta=\(beta)" }
+    }
+
+    static let cases: [Case] = {
+        var out: [Case] = []
+        let shapes = [(1, 1, 1), (5, 7, 3), (6, 16, 8), (13, 33, 17), (64, 64, 64), (150, 70, 300), (97, 260, 41), (200, 180, 520)]
+        for (m, n, k) in shapes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                out.append(Case(m: m, n: n, k: k, ta: ta, tb: tb, alpha: 1, beta: 0))
+            }
+        }
+        out.append(Case(m: 37, n: 45, k: 29, ta: false, tb: false, alpha: 0.5, beta: 1))
+        out.append(Case(m: 37, n: 45, k: 29, ta: true, tb: true, alpha: -2, beta: 0.25))
+        return out
+    }()
+
+    static func reference(_ c: Case, _ a: [Float], _ b: [Float], _ c0: [Float]) -> [Double] {
+        var out = [Double](repeating: 0, count: c.m * c.n)
+        for i in 0..<c.m {
+            for j in 0..<c.n {
+                var s = 0.0
+                for p in 0..<c.k {
+                    let av = c.ta ? a[p * c.m + i] : a[i * c.k + p]
+                    let bv = c.tb ? b[j * c.k + p] : b[p * c.n + j]
+                    s += Double(av) * Double(bv)
+                }
+                out[i * c.n + j] = Double(c.alpha) * s + Double(c.beta) * Double(c0[i * c.n + j])
+            }
+        }
+        return out
+    }
+
+    func run(_ c: Case) {
+        let rng = RandomGenerator(seed: UInt64(c.m * 1000 + c.n * 10 + c.k))
+        let a = Tensor.randomNormal([c.m * c.k], generator: rng).toArray(Float.self)
+        let b = Tensor.randomNormal([c.k * c.n], generator: rng).toArray(Float.self)
+        let c0 = Tensor.randomNormal([c.m * c.n], generator: rng).toArray(Float.self)
+        var out = c0
+        nabla_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, c.alpha, a, c.ta ? c.m : c.k, b, c.tb ? c.k : c.n, c.beta, &out, c.n)
+        let expected = Self.reference(c, a, b, c0)
+        var worst = 0.0
+        for i in 0..<out.count {
+            worst = Swift.max(worst, Swift.abs(Double(out[i]) - expected[i]) / (1 + Swift.abs(expected[i])))
+        }
+        #expect(worst < 1e-4, "\(c.testDescription) with \(String(cString: nabla_gemm_kernel_name())): worst relative error \(worst)")
+    }
+
+    @Test("SIMD kernel matches the triple loop", arguments: cases)
+    func simd(_ c: Case) { run(c) }
+
+    @Test("portable kernel matches the triple loop", arguments: cases)
+    func portable(_ c: Case) {
+        nabla_gemm_force_portable(1)
+        defer { nabla_gemm_force_portable(0) }
+        #expect(String(cString: nabla_gemm_kernel_name()) == "portable-6x16")
+        run(c)
+    }
+
+    @Test("the SIMD kernel is chosen on a CPU with AVX2 and FMA")
+    func kernelChoice() {
+        let name = String(cString: nabla_gemm_kernel_name())
+        #if arch(x86_64)
+        #expect(name == "avx2-fma-6x16" || name == "portable-6x16")
+        #elseif arch(arm64)
+        #expect(name == "neon-6x16")
+        #endif
+    }
+
+    @Test("beta zero never reads C (NaN in C does not leak)")
+    func betaZeroIgnoresC() {
+        var out = [Float](repeating: .nan, count: 4)
+        nabla_sgemm(0, 0, 2, 2, 1, 1, [1, 2], 1, [3, 4], 2, 0, &out, 2)
+        #expect(out == [3, 4, 6, 8])
+    }
+
+    @Test("float64 GEMM matches float32 GEMM on the same data")
+    func doublePrecision() {
+        let a = Tensor.randomNormal([33, 21], dtype: .float64), b = Tensor.randomNormal([21, 19], dtype: .float64)
+        let d = matmul(a, b), f = matmul(a.cast(to: .float32), b.cast(to: .float32))
+        #expect(d.cast(to: .float32).isClose(to: f, rtol: 1e-4, atol: 1e-4))
+    }
+}
+
+@Suite("Thread pool and allocator")
+struct RuntimeTests {
+    @Test("a large elementwise op over threads equals the single-thread result")
+    func parallelElementwise() {
+        let x = Tensor.randomNormal([300_000])
+        let threaded = tanh(x * 2 + 1).sum(axes: [0]).item(Double.self)
+        let saved = Parallel.threadCount
+        Parallel.threadCount = 1
+        let serial = tanh(x * 2 + 1).sum(axes: [0]).item(Double.self)
+        Parallel.threadCount = saved
+        #expect(Swift.abs(threaded - serial) <= 1e-6 * Swift.abs(serial) + 1e-3)
+    }
+
+    @Test("allocations are 64-byte aligned and freed blocks go to the cache")
+    func allocator() {
+        for size in [1, 63, 64, 65, 1000, 4096, 1 << 20, 3 << 20] {
+            let p = nabla_alloc(size)!
+            #expect(Int(bitPattern: p) % 64 == 0, "size \(size)")
+            p.storeBytes(of: 0xAB, toByteOffset: size - 1, as: UInt8.self)   // the whole size is usable
+            nabla_free(p, size)
+        }
+        // Other tests allocate concurrently, so only a lower bound on the cache can be asserted.
+        #expect(nabla_allocator_cached_bytes() >= 64)
+    }
+}
