@@ -44,16 +44,16 @@ const char *nabla_gemm_kernel_name(void) {
 
 void nabla_gemm_force_portable(int force) { atomic_store(&g_force_portable, force ? 1 : 0); }
 
-void nabla_ukernel_portable(long k, const float *a, const float *b, float *c, long ldc, int accumulate) {
+void nabla_ukernel_portable(NABLA_UKERNEL_ARGS) {
     float acc[NABLA_MR][NABLA_NR];
     memset(acc, 0, sizeof acc);
     for (long p = 0; p < k; p++) {
         for (int r = 0; r < NABLA_MR; r++) {
-            float av = a[r];
+            float av = a[r * rs_a];
             for (int j = 0; j < NABLA_NR; j++) acc[r][j] += av * b[j];
         }
-        a += NABLA_MR;
-        b += NABLA_NR;
+        a += cs_a;
+        b += rs_b;
     }
     for (int r = 0; r < NABLA_MR; r++)
         for (int j = 0; j < NABLA_NR; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j];
@@ -121,11 +121,64 @@ static void pack_b(int trans, const float *b, long ldb, long p0, long j0, long k
 static _Thread_local float *t_pack_a = 0;
 static _Thread_local float *t_pack_b = 0;
 
+/// Writes (or adds) the valid rows x cols corner of a full tile computed into `edge`.
+static inline void store_edge(const float *edge, float *c, long ldc, long rows, long cols, int accumulate) {
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++)
+            c[r * ldc + j] = accumulate ? c[r * ldc + j] + edge[r * NABLA_NR + j] : edge[r * NABLA_NR + j];
+}
+
+/// The small-matrix path: when the operands fit in L2, packing costs more than it saves. The
+/// kernel reads A in place (either orientation) and B in place when it is not transposed; only
+/// the edge panels (and a transposed B) are copied into small zero-padded buffers.
+static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
+                        const float *b, long ldb, int accumulate, float *c, long ldc) {
+    nabla_ukernel_fn uk = kernel();
+    float *pb = t_pack_b, *pa = t_pack_a;
+    float edge[NABLA_MR * NABLA_NR] __attribute__((aligned(64)));
+    long rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
+    for (long jr = 0; jr < n; jr += NABLA_NR) {
+        long cols = n - jr < NABLA_NR ? n - jr : NABLA_NR;
+        const float *bp;
+        long rs_b;
+        if (!tb && cols == NABLA_NR) {
+            bp = b + jr;
+            rs_b = ldb;
+        } else {
+            pack_b(tb, b, ldb, 0, jr, k, cols, pb);
+            bp = pb;
+            rs_b = NABLA_NR;
+        }
+        for (long ir = 0; ir < m; ir += NABLA_MR) {
+            long rows = m - ir < NABLA_MR ? m - ir : NABLA_MR;
+            float *cp = c + ir * ldc + jr;
+            if (rows == NABLA_MR && alpha == 1.0f) {
+                const float *ap = ta ? a + ir : a + ir * lda;
+                if (cols == NABLA_NR) {
+                    uk(k, ap, rs_a, cs_a, bp, rs_b, cp, ldc, accumulate);
+                } else {
+                    uk(k, ap, rs_a, cs_a, bp, rs_b, edge, NABLA_NR, 0);
+                    store_edge(edge, cp, ldc, rows, cols, accumulate);
+                }
+            } else {
+                pack_a(ta, a, lda, ir, 0, rows, k, alpha, pa);
+                uk(k, pa, 1, NABLA_MR, bp, rs_b, edge, NABLA_NR, 0);
+                store_edge(edge, cp, ldc, rows, cols, accumulate);
+            }
+        }
+    }
+}
+
+
 static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
                          const float *b, long ldb, int accumulate, float *c, long ldc) {
     if (!t_pack_a) {
         t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_MC * NABLA_KC);
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
+    }
+    if (k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) {
+        sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
+        return;
     }
     nabla_ukernel_fn uk = kernel();
     float *pa = t_pack_a, *pb = t_pack_b;
@@ -147,12 +200,10 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
                         const float *ap = pa + ir * kc;
                         float *cp = c + (ic + ir) * ldc + jc + jr;
                         if (rows == NABLA_MR && cols == NABLA_NR) {
-                            uk(kc, ap, bp, cp, ldc, acc);
+                            uk(kc, ap, 1, NABLA_MR, bp, NABLA_NR, cp, ldc, acc);
                         } else {
-                            uk(kc, ap, bp, edge, NABLA_NR, 0);
-                            for (long r = 0; r < rows; r++)
-                                for (long j = 0; j < cols; j++)
-                                    cp[r * ldc + j] = acc ? cp[r * ldc + j] + edge[r * NABLA_NR + j] : edge[r * NABLA_NR + j];
+                            uk(kc, ap, 1, NABLA_MR, bp, NABLA_NR, edge, NABLA_NR, 0);
+                            store_edge(edge, cp, ldc, rows, cols, acc);
                         }
                     }
                 }

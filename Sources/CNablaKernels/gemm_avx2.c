@@ -9,43 +9,44 @@ int nabla_cpu_has_avx2_fma(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-#define NABLA_ROW(ap, r, c0, c1)                               \
+#define NABLA_ROW(ap, c0, c1)                                  \
     {                                                          \
-        __m256 av = _mm256_broadcast_ss((ap) + (r));           \
+        __m256 av = _mm256_broadcast_ss(ap);                   \
         c0 = _mm256_fmadd_ps(av, b0, c0);                      \
         c1 = _mm256_fmadd_ps(av, b1, c1);                      \
     }
 
-#define NABLA_STEP(off)                                        \
+// Rows 0-2 are addressed from a0, rows 3-5 from a3, at offsets 0, rs, 2·rs.
+#define NABLA_STEP                                             \
     {                                                          \
-        __m256 b0 = _mm256_load_ps(b + (off) * 16);            \
-        __m256 b1 = _mm256_load_ps(b + (off) * 16 + 8);        \
-        const float *ap = a + (off) * 6;                       \
-        NABLA_ROW(ap, 0, c00, c01) NABLA_ROW(ap, 1, c10, c11)  \
-        NABLA_ROW(ap, 2, c20, c21) NABLA_ROW(ap, 3, c30, c31)  \
-        NABLA_ROW(ap, 4, c40, c41) NABLA_ROW(ap, 5, c50, c51)  \
+        __m256 b0 = _mm256_loadu_ps(b);                        \
+        __m256 b1 = _mm256_loadu_ps(b + 8);                    \
+        NABLA_ROW(a0, c00, c01)                                \
+        NABLA_ROW(a0 + rs_a, c10, c11)                         \
+        NABLA_ROW(a0 + 2 * rs_a, c20, c21)                     \
+        NABLA_ROW(a3, c30, c31)                                \
+        NABLA_ROW(a3 + rs_a, c40, c41)                         \
+        NABLA_ROW(a3 + 2 * rs_a, c50, c51)                     \
+        a0 += cs_a;                                            \
+        a3 += cs_a;                                            \
+        b += rs_b;                                             \
     }
 
 __attribute__((target("avx2,fma")))
-void nabla_ukernel_avx2(long k, const float *a, const float *b, float *c, long ldc, int accumulate) {
+void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float *a0 = a, *a3 = a + 3 * rs_a;
     long p = 0;
     for (; p + 4 <= k; p += 4) {
-        _mm_prefetch((const char *)(b + 64 * 4), _MM_HINT_T0);
-        NABLA_STEP(0) NABLA_STEP(1) NABLA_STEP(2) NABLA_STEP(3)
-        a += 24;
-        b += 64;
+        _mm_prefetch((const char *)(b + 8 * rs_b), _MM_HINT_T0);
+        NABLA_STEP NABLA_STEP NABLA_STEP NABLA_STEP
     }
-    for (; p < k; p++) {
-        NABLA_STEP(0)
-        a += 6;
-        b += 16;
-    }
+    for (; p < k; p++) NABLA_STEP
 #define NABLA_STORE(r, c0, c1)                                                       \
     {                                                                                \
         float *row = c + (r) * ldc;                                                  \

@@ -5,17 +5,22 @@
 #define NABLA_MR 6   /* rows of the register tile */
 #define NABLA_NR 16  /* columns of the register tile */
 
-/// Computes a full MR x NR tile from packed panels: a is k x MR (column-major per k step),
-/// b is k x NR. Stores into c (row stride ldc), adding to it when accumulate != 0.
-typedef void (*nabla_ukernel_fn)(long k, const float *a, const float *b, float *c, long ldc, int accumulate);
+/// Computes a full MR x NR tile C = A·B over k steps and stores it into c (row stride ldc),
+/// adding to c when accumulate != 0. A(r, p) = a[r*rs_a + p*cs_a], so A may be a packed panel
+/// (rs_a = 1, cs_a = MR) or rows of the caller's matrix read in place; B(p, j) = b[p*rs_b + j],
+/// a packed panel (rs_b = NR) or rows of the caller's matrix (rs_b = ldb).
+typedef void (*nabla_ukernel_fn)(long k, const float *a, long rs_a, long cs_a, const float *b, long rs_b,
+                                 float *c, long ldc, int accumulate);
 
-void nabla_ukernel_portable(long k, const float *a, const float *b, float *c, long ldc, int accumulate);
+#define NABLA_UKERNEL_ARGS long k, const float *a, long rs_a, long cs_a, const float *b, long rs_b, \
+                           float *c, long ldc, int accumulate
+void nabla_ukernel_portable(NABLA_UKERNEL_ARGS);
 #if defined(__x86_64__)
 int nabla_cpu_has_avx2_fma(void);
-void nabla_ukernel_avx2(long k, const float *a, const float *b, float *c, long ldc, int accumulate);
+void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS);
 #endif
 #if defined(__aarch64__)
-void nabla_ukernel_neon(long k, const float *a, const float *b, float *c, long ldc, int accumulate);
+void nabla_ukernel_neon(NABLA_UKERNEL_ARGS);
 #endif
 
 #endif

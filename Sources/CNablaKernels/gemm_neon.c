@@ -3,7 +3,7 @@
 #include "gemm_internal.h"
 #include <arm_neon.h>
 
-void nabla_ukernel_neon(long k, const float *a, const float *b, float *c, long ldc, int accumulate) {
+void nabla_ukernel_neon(NABLA_UKERNEL_ARGS) {
     float32x4_t acc[6][4];
     for (int r = 0; r < 6; r++)
         for (int j = 0; j < 4; j++) acc[r][j] = vdupq_n_f32(0.0f);
@@ -11,11 +11,11 @@ void nabla_ukernel_neon(long k, const float *a, const float *b, float *c, long l
         float32x4_t bv[4];
         for (int j = 0; j < 4; j++) bv[j] = vld1q_f32(b + 4 * j);
         for (int r = 0; r < 6; r++) {
-            float32x4_t av = vdupq_n_f32(a[r]);
+            float32x4_t av = vdupq_n_f32(a[r * rs_a]);
             for (int j = 0; j < 4; j++) acc[r][j] = vfmaq_f32(acc[r][j], bv[j], av);
         }
-        a += 6;
-        b += 16;
+        a += cs_a;
+        b += rs_b;
     }
     for (int r = 0; r < 6; r++) {
         float *row = c + r * ldc;

@@ -63,10 +63,16 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+static atomic_int g_hardware_threads = 0;
+
+// sysconf reads /sys on every call, far too slow for a per-op question: ask once.
 static int hardware_threads(void) {
+    int cached = atomic_load_explicit(&g_hardware_threads, memory_order_relaxed);
+    if (cached > 0) return cached;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) n = 1;
     if (n > NABLA_MAX_THREADS) n = NABLA_MAX_THREADS;
+    atomic_store(&g_hardware_threads, (int)n);
     return (int)n;
 }
 

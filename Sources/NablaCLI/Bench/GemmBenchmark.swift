@@ -1,6 +1,7 @@
 import Nabla
 
-/// `gemm`: C = A·B for square float32 matrices; best of several repetitions per size.
+/// `gemm`: C = A·B for square float32 matrices; the best single call over many repetitions, as
+/// `pytorch_workloads.py` measures it.
 enum GemmBenchmark {
     static let sizes = [64, 128, 256, 512, 1024, 2048]
 
@@ -8,13 +9,11 @@ enum GemmBenchmark {
         sizes.map { n in
             let a = Tensor.randomNormal([n, n]), b = Tensor.randomNormal([n, n])
             let flops = 2 * Double(n) * Double(n) * Double(n)
-            // Enough calls per repetition to last ~50 ms, so timer noise does not matter.
-            let calls = max(1, Int(5e9 / flops))
+            let reps = max(3, Int(2e9 / flops))
             for _ in 0..<2 { _ = matmul(a, b) }
             var best = Double.infinity
-            for _ in 0..<7 {
-                let t = measure { for _ in 0..<calls { _ = matmul(a, b) } }
-                best = min(best, t / Double(calls))
+            for _ in 0..<reps {
+                best = min(best, measure { _ = matmul(a, b) })
             }
             let gflops = flops / best / 1e9
             return BenchResult(workload: "gemm", fields: [("n", Double(n)), ("gflops", gflops)])
