@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Nabla", targets: ["Nabla"]),
+        .library(name: "NablaNN", targets: ["NablaNN"]),
         .executable(name: "nabla", targets: ["NablaCLI"]),
         .executable(name: "seed-math", targets: ["SeedMath"]),
     ],
@@ -18,12 +19,15 @@ let package = Package(
         .target(name: "CNablaKernels"),
         // Tensors, ops with their gradients, autograd, random numbers.
         .target(name: "Nabla", dependencies: ["CNablaKernels"]),
+        // Layers, losses, optimizers, metrics, the Keras-style Model, callbacks.
+        .target(name: "NablaNN", dependencies: ["Nabla"]),
         .executableTarget(
             name: "NablaCLI",
-            dependencies: ["Nabla", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Nabla", "NablaNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "SeedMath", dependencies: ["Nabla"], path: "Examples/seed-math"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla"]),
+        .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,40 @@
+import CNablaKernels
+
+/// x·W + b as one op: the bias rows are written first and the GEMM adds onto them, and the
+/// backward pass computes all three gradients from one closure. The layer behind `Dense`.
+///
+/// ```swift
+/// let y = linear(x, weight, bias)     // x: [batch, in], weight: [in, out], bias: [out]
+/// ```
+public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
+    nablaPrecondition(weight.rank == 2, "linear: weight must be [in, out], got \(weight.shape)")
+    nablaPrecondition(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[0],
+                      "linear: input \(x.shape) does not fit weight \(weight.shape): expected last dimension \(weight.shape[0])")
+    nablaPrecondition(x.dtype == weight.dtype, "linear: dtypes \(x.dtype) and \(weight.dtype) differ")
+    let k = weight.shape[0], n = weight.shape[1]
+    let rows = x.count / Swift.max(k, 1)
+    let outShape = Array(x.shape.dropLast()) + [n]
+    let out: Tensor
+    if let bias {
+        nablaPrecondition(bias.shape == [n], "linear: bias must be [\(n)], got \(bias.shape)")
+        out = bias.broadcast(to: [rows, n]).detached().viewed(outShape)
+    } else {
+        out = Tensor(uninitializedShape: outShape, dtype: x.dtype)
+    }
+    let beta: Float = bias == nil ? 0 : 1
+    if x.dtype == .float32 {
+        nabla_sgemm(0, 0, rows, n, k, 1, x.pointer(Float.self), k, weight.pointer(Float.self), n, beta, out.pointer(Float.self), n)
+    } else {
+        nabla_dgemm(0, 0, rows, n, k, 1, x.pointer(Double.self), k, weight.pointer(Double.self), n, Double(beta), out.pointer(Double.self), n)
+    }
+    let xs = x.detached(), ws = weight.detached()
+    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    return out.recorded("linear", inputs) { g in
+        let g2 = g.viewed([rows, n]), x2 = xs.viewed([rows, k])
+        let dx = x.node == nil ? nil : Tensor.gemm(g2, transposeA: false, ws, transposeB: true).viewed(xs.shape)
+        let dw = weight.node == nil ? nil : Tensor.gemm(x2, transposeA: true, g2, transposeB: false)
+        var grads: [Tensor?] = [dx, dw]
+        if bias != nil { grads.append(g2.sum(axes: [0])) }
+        return grads
+    }
+}

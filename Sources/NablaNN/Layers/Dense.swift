@@ -1,0 +1,58 @@
+import Nabla
+
+/// A densely connected layer: `activation(x·kernel + bias)`, kernel [in, units] (Keras's layout).
+///
+/// ```swift
+/// let hidden = Dense(units: 3, activation: .linear)(inputs)   // functional
+/// let layer = Dense(units: 10, inputDim: 784)                 // built at once
+/// ```
+public final class Dense: Layer {
+    public let units: Int
+    public let activation: ActivationFunction
+    public let useBias: Bool
+    public let kernelInitializer: Initializer
+    public let biasInitializer: Initializer
+    public private(set) var kernel: Parameter?
+    public private(set) var bias: Parameter?
+
+    public init(units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                inputDim: Int? = nil, name: String? = nil) {
+        nablaCheck(units > 0, "Dense: units must be positive, got \(units)")
+        self.units = units
+        self.activation = activation
+        self.useBias = useBias
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+        super.init(name: name)
+        if let inputDim { buildIfNeeded([[inputDim]]) }
+    }
+
+    public override func build(inputShapes: [[Int]]) {
+        let inDim = inputShapes[0].last ?? 1
+        kernel = Parameter(kernelInitializer.make([inDim, units]))
+        if useBias { bias = Parameter(biasInitializer.make([units])) }
+    }
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] { Array(inputShapes[0].dropLast()) + [units] }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
+        guard let kernel, let shape = inputShapes.first else { return }
+        if shape.last != kernel.shape[0] {
+            throw .shapeMismatch(layer: name, expected: kerasShape([nil] + shape.dropLast() + [kernel.shape[0]]),
+                                 actual: kerasShape([nil] + shape))
+        }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        guard let kernel else { fatalError("\(name): used before it was built") }
+        nablaCheck(x.shape.last == kernel.shape[0],
+                   "\(name): expected input shape \(kerasShape([nil] + [kernel.shape[0]])) (last dimension \(kernel.shape[0])), got \(x.shape)")
+        return activation(linear(x, kernel.value, bias?.value))
+    }
+}
+
+/// PyTorch's name for a dense layer: `Linear(784, 128)` maps 784 features to 128.
+public func Linear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) -> Dense {
+    Dense(units: outFeatures, useBias: bias, inputDim: inFeatures)
+}

@@ -1,0 +1,35 @@
+import Nabla
+
+/// Maps integer token ids [batch, ...] to vectors [batch, ..., outputDim] from a learned table.
+///
+/// ```swift
+/// let embed = Embedding(inputDim: 27, outputDim: 16)
+/// embed(Tensor([[1, 2, 3]], dtype: .int32)).shape   // [1, 3, 16]
+/// ```
+public final class Embedding: Layer {
+    public let inputDim: Int
+    public let outputDim: Int
+    public let initializer: Initializer
+    public private(set) var embeddings: Parameter?
+
+    public init(inputDim: Int, outputDim: Int, initializer: Initializer = .randomUniform(), name: String? = nil) {
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        self.initializer = initializer
+        super.init(name: name)
+        buildIfNeeded([[]])
+    }
+
+    public override func build(inputShapes: [[Int]]) {
+        embeddings = Parameter(initializer.make([inputDim, outputDim]))
+    }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {}
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] { inputShapes[0] + [outputDim] }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let ids = x.dtype == .int32 ? x : x.cast(to: .int32)
+        return embeddings!.value.indexSelect(ids, axis: 0)
+    }
+}

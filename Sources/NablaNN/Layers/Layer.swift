@@ -1,0 +1,102 @@
+import Nabla
+
+/// A Keras-style layer: a module with a name, built lazily from the first input shape it sees
+/// (shapes here exclude the batch dimension), callable on tensors and on symbolic tensors.
+///
+/// ```swift
+/// let dense = Dense(units: 3)
+/// let y = dense(Tensor.ones([8, 2]))      // builds a [2, 3] kernel on first use
+/// ```
+open class Layer: Module {
+    /// The layer's name, unique in the process as in Keras (`dense`, `dense_1`, ...).
+    public let name: String
+    /// Input shapes (without batch) the layer was built for; nil until built.
+    public private(set) var builtInputShapes: [[Int]]?
+
+    public init(name: String? = nil) {
+        self.name = name ?? LayerNames.unique(Self.defaultBaseName(for: Self.self))
+        super.init()
+    }
+
+    /// The type shown in summaries: `Dense`, `Dropout`, ...
+    open var typeName: String { String(describing: type(of: self)) }
+
+    /// Whether the layer has created its parameters.
+    public var isBuilt: Bool { builtInputShapes != nil }
+
+    /// Creates parameters for inputs of `inputShapes` (without batch). Override in layers with weights.
+    open func build(inputShapes: [[Int]]) {}
+
+    /// The output shape (without batch) for inputs of `inputShapes`.
+    open func outputShape(for inputShapes: [[Int]]) -> [Int] { inputShapes[0] }
+
+    /// Checks that inputs of `inputShapes` fit the built layer; throws naming the layer and both shapes.
+    open func validate(inputShapes: [[Int]]) throws(NablaError) {
+        guard let built = builtInputShapes else { return }
+        guard built.count == inputShapes.count else {
+            throw .shapeMismatch(layer: name, expected: "\(built.count) inputs", actual: "\(inputShapes.count) inputs")
+        }
+        for (b, s) in zip(built, inputShapes) where b != s {
+            throw .shapeMismatch(layer: name, expected: kerasShape([nil] + b), actual: kerasShape([nil] + s))
+        }
+    }
+
+    /// The computation on one input. Override this, or `forward(_: [Tensor])` for several inputs.
+    open func forward(_ x: Tensor) -> Tensor { x }
+
+    /// The computation on several inputs; by default the single-input `forward`.
+    open func forward(_ inputs: [Tensor]) -> Tensor {
+        nablaCheck(inputs.count == 1, "\(name): expects 1 input, got \(inputs.count)")
+        return forward(inputs[0])
+    }
+
+    /// Builds the layer for `inputShapes` unless it is built already.
+    public func buildIfNeeded(_ inputShapes: [[Int]]) {
+        guard builtInputShapes == nil else { return }
+        build(inputShapes: inputShapes)
+        builtInputShapes = inputShapes
+    }
+
+    /// Applies the layer to a batch.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        buildIfNeeded([Array(x.shape.dropFirst())])
+        return forward(x)
+    }
+
+    /// Applies a multi-input layer (Concatenate, Add) to a batch of each input.
+    public func callAsFunction(_ inputs: [Tensor]) -> Tensor {
+        buildIfNeeded(inputs.map { Array($0.shape.dropFirst()) })
+        return forward(inputs)
+    }
+
+    static func defaultBaseName(for type: Any.Type) -> String {
+        let typeName = String(describing: type)
+        var out = ""
+        for (i, ch) in typeName.enumerated() {
+            if ch.isUppercase && i > 0 { out.append("_") }
+            out.append(contentsOf: ch.lowercased())
+        }
+        return out
+    }
+}
+
+/// Keras's process-wide layer naming: the first Dense is `dense`, the next `dense_1`.
+enum LayerNames {
+    nonisolated(unsafe) private static var counters: [String: Int] = [:]
+    private static let lock = NSLockLike()
+
+    static func unique(_ base: String) -> String {
+        lock.withLock {
+            let n = counters[base, default: 0]
+            counters[base] = n + 1
+            return n == 0 ? base : "\(base)_\(n)"
+        }
+    }
+}
+
+/// Stops the program with a message that names the problem (release builds too).
+@inline(__always)
+func nablaCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
+}
