@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "NablaNN", targets: ["NablaNN"]),
         .executable(name: "nabla", targets: ["NablaCLI"]),
         .executable(name: "seed-math", targets: ["SeedMath"]),
+        .executable(name: "seed-keras", targets: ["SeedKeras"]),
+        .executable(name: "moons", targets: ["Moons"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +28,8 @@ let package = Package(
             dependencies: ["Nabla", "NablaNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "SeedMath", dependencies: ["Nabla"], path: "Examples/seed-math"),
+        .executableTarget(name: "SeedKeras", dependencies: ["Nabla", "NablaNN"], path: "Examples/seed-keras"),
+        .executableTarget(name: "Moons", dependencies: ["Nabla", "NablaNN"], path: "Examples/moons"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla"]),
         .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN"]),
     ],

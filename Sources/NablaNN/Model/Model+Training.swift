@@ -1,0 +1,269 @@
+import Nabla
+
+/// The figures `evaluate` returns: the loss and each compiled metric. Prints as Keras does: the loss
+/// alone when there are no metrics, else `[loss, metric, ...]`.
+public struct Evaluation: CustomStringConvertible, Sendable {
+    public let loss: Double
+    /// Metric names and values, in compile order.
+    public let metrics: [(name: String, value: Double)]
+
+    /// A metric (or "loss") by name.
+    public subscript(_ name: String) -> Double? {
+        name == "loss" ? loss : metrics.first { $0.name == name }?.value
+    }
+
+    public var description: String {
+        metrics.isEmpty ? "\(loss)" : "[" + ([loss] + metrics.map(\.value)).map { "\($0)" }.joined(separator: ", ") + "]"
+    }
+}
+
+extension Model {
+    // MARK: Checks before work
+
+    /// Checks `inputs` and `targets` against the model before the first step.
+    func checkData(_ inputs: [Tensor], _ targets: Tensor?) throws(NablaError) {
+        guard let first = inputs.first else { throw .invalidArgument("\(name): no input data") }
+        let n = first.shape.first ?? 0
+        guard n > 0 else { throw .invalidArgument("\(name): the input has no samples (shape \(first.shape))") }
+        for x in inputs where x.shape.first != n {
+            throw .invalidArgument("\(name): inputs have different sample counts: \(inputs.map { $0.shape.first ?? 0 })")
+        }
+        if let targets, targets.shape.first != n {
+            throw .invalidArgument("\(name): \(n) input samples but \(targets.shape.first ?? 0) targets (shapes \(first.shape) and \(targets.shape))")
+        }
+        let shapes = inputs.map { Array($0.shape.dropFirst()) }
+        if isFunctional {
+            guard inputs.count == graphInputs.count else {
+                throw .invalidArgument("\(name): expects \(graphInputs.count) inputs, got \(inputs.count)")
+            }
+            for (s, x) in zip(graphInputs, inputs) {
+                let layer = s.layer as! InputLayer
+                if Array(x.shape.dropFirst()) != layer.shape {
+                    throw .shapeMismatch(layer: layer.name, expected: kerasShape([nil] + layer.shape), actual: kerasShape([nil] + x.shape.dropFirst().map { Optional($0) }))
+                }
+                if x.dtype != layer.dtype && !(x.dtype.isFloatingPoint && layer.dtype.isFloatingPoint) {
+                    throw .dtypeMismatch(layer: layer.name, expected: layer.dtype, actual: x.dtype)
+                }
+            }
+        } else {
+            buildIfNeeded(shapes)
+            try validate(inputShapes: shapes)
+        }
+        if let targets, let loss { try checkTargets(targets, loss) }
+    }
+
+    private func checkTargets(_ y: Tensor, _ loss: any Loss) throws(NablaError) {
+        let out = isFunctional ? graphOutputs[0].sampleShape : outputShape(for: expectedInputShapes ?? [Array(y.shape.dropFirst())])
+        let outName = isFunctional ? graphOutputs[0].layer.name : (layers.last?.name ?? name)
+        let ySample = Array(y.shape.dropFirst())
+        if loss is SparseCategoricalCrossentropy {
+            guard ySample.isEmpty || ySample == [1] else {
+                throw .shapeMismatch(layer: outName, expected: "integer labels of shape (None,) for sparse_categorical_crossentropy",
+                                     actual: kerasShape([nil] + ySample))
+            }
+            return
+        }
+        let fits = ySample == out || (ySample.isEmpty && out == [1]) || (ySample == [1] && out.isEmpty)
+        if !fits {
+            throw .shapeMismatch(layer: outName, expected: "targets of shape \(kerasShape([nil] + out)) to match the output",
+                                 actual: kerasShape([nil] + ySample))
+        }
+    }
+
+    private func requireCompiled() throws(NablaError) -> (Optimizer, any Loss) {
+        guard let optimizer, let loss else {
+            throw .invalidState("\(name): call compile(optimizer:loss:metrics:) before fit, evaluate or trainOnBatch")
+        }
+        return (optimizer, loss)
+    }
+
+    // MARK: Steps
+
+    /// One optimisation step on a batch; returns the batch loss.
+    @discardableResult
+    func trainStep(_ inputs: [Tensor], _ y: Tensor, optimizer: Optimizer, loss: any Loss) -> Double {
+        let outputs = forwardAll(inputs)
+        var total = loss(y, outputs[0])
+        for o in outputs.dropFirst() { total = total + loss(y, o) }
+        total.backward()
+        optimizer.update(self)
+        withNoGrad { for m in metrics { m.update(y, outputs[0].detached()) } }
+        return total.item(Double.self)
+    }
+
+    /// Rows `indices` of every tensor.
+    static func rows(_ t: Tensor, _ indices: ArraySlice<Int>) -> Tensor {
+        if indices.count == t.shape[0], indices.first == 0, indices.last == t.shape[0] - 1, indices.count < 2 || indices[indices.startIndex + 1] == 1 {
+            return t
+        }
+        return t.indexSelect(Tensor(values: indices.map { Int32($0) }), axis: 0)
+    }
+
+    // MARK: fit
+
+    /// Trains for `epochs` passes over the data, Keras's way: `validationSplit` takes the last
+    /// fraction of the samples (before shuffling) to validate on; `shuffle` reorders the rest each
+    /// epoch; callbacks see every batch and epoch. Returns the ``History``.
+    ///
+    /// ```swift
+    /// let history = try model.fit(x, y, batchSize: 32, epochs: 10, validationSplit: 0.2)
+    /// ```
+    @discardableResult
+    public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
+                    validationSplit: Double = 0, validationData: (Tensor, Tensor)? = nil, shuffle: Bool = true,
+                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+        try fit([x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit,
+                validationData: validationData.map { ([$0.0], $0.1) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch)
+    }
+
+    /// `fit` for a model with several inputs.
+    @discardableResult
+    public func fit(_ inputs: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
+                    validationSplit: Double = 0, validationData: ([Tensor], Tensor)? = nil, shuffle: Bool = true,
+                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+        let (optimizer, loss) = try requireCompiled()
+        guard batchSize > 0 else { throw .invalidArgument("fit: batchSize must be positive, got \(batchSize)") }
+        guard validationSplit >= 0 && validationSplit < 1 else { throw .invalidArgument("fit: validationSplit must be in [0, 1), got \(validationSplit)") }
+        try checkData(inputs, y)
+        if let (vx, vy) = validationData { try checkData(vx, vy) }
+
+        let n = y.shape[0]
+        let trainCount = validationSplit > 0 ? Int((Double(n) * (1 - validationSplit)).rounded(.down)) : n
+        guard trainCount > 0 else { throw .invalidArgument("fit: validationSplit \(validationSplit) leaves no training samples of \(n)") }
+        var validation = validationData
+        if validationData == nil && trainCount < n {
+            let rest = Array(trainCount..<n)[...]
+            validation = (inputs.map { Model.rows($0, rest) }, Model.rows(y, rest))
+        }
+
+        let history = History()
+        let all = [history] + callbacks
+        for c in all { c.model = self }
+        stopTraining = false
+        for c in all { c.onTrainBegin(logs: [:]) }
+        let steps = (trainCount + batchSize - 1) / batchSize
+        var lastLogs: [String: Double] = [:]
+        for epoch in initialEpoch..<epochs {
+            train()
+            for c in all { c.onEpochBegin(epoch, logs: [:]) }
+            if verbose >= 1 { ProgressBar.writeToStandardOutput("Epoch \(epoch + 1)/\(epochs)\n") }
+            var bar = ProgressBar(target: steps, verbose: verbose)
+            for m in metrics { m.reset() }
+            let order = shuffle ? RandomGenerator.global.permutation(trainCount) : Array(0..<trainCount)
+            var lossSum = 0.0, seen = 0
+            for step in 0..<steps {
+                let idx = order[(step * batchSize)..<Swift.min((step + 1) * batchSize, trainCount)]
+                for c in all { c.onBatchBegin(step, logs: [:]) }
+                let batchLoss = trainStep(inputs.map { Model.rows($0, idx) }, Model.rows(y, idx), optimizer: optimizer, loss: loss)
+                lossSum += batchLoss * Double(idx.count)
+                seen += idx.count
+                var logs = ["loss": lossSum / Double(seen)]
+                for m in metrics { logs[m.name] = m.result() }
+                bar.update(step + 1, values: Model.ordered(logs), finishing: false)
+                for c in all { c.onBatchEnd(step, logs: logs.merging(["batch_loss": batchLoss]) { a, _ in a }) }
+                lastLogs = logs
+                if stopTraining { break }
+            }
+            eval()
+            if let (vx, vy) = validation {
+                let v = try evaluate(vx, vy, batchSize: batchSize, verbose: 0)
+                lastLogs["val_loss"] = v.loss
+                for (k, value) in v.metrics { lastLogs["val_" + k] = value }
+            }
+            bar.finish(steps, values: Model.ordered(lastLogs))
+            for c in all { c.onEpochEnd(epoch, logs: lastLogs) }
+            if stopTraining { break }
+        }
+        eval()
+        for c in all { c.onTrainEnd(logs: lastLogs) }
+        return history
+    }
+
+    /// Keras sorts the figures by name, which puts `val_` figures last.
+    static func ordered(_ logs: [String: Double]) -> [(String, Double)] {
+        logs.keys.sorted().map { ($0, logs[$0]!) }
+    }
+
+    // MARK: evaluate, predict
+
+    /// The loss and metrics over `x`, `y`, in inference mode.
+    ///
+    /// ```swift
+    /// print("Test loss:", try model.evaluate(xTest, yTest))
+    /// ```
+    @discardableResult
+    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws(NablaError) -> Evaluation {
+        try evaluate([x], y, batchSize: batchSize, verbose: verbose)
+    }
+
+    /// `evaluate` for a model with several inputs.
+    @discardableResult
+    public func evaluate(_ inputs: [Tensor], _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws(NablaError) -> Evaluation {
+        let (_, loss) = try requireCompiled()
+        try checkData(inputs, y)
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        for m in metrics { m.reset() }
+        let n = y.shape[0]
+        let steps = (n + batchSize - 1) / batchSize
+        var bar = ProgressBar(target: steps, verbose: verbose)
+        var lossSum = 0.0
+        withNoGrad {
+            for step in 0..<steps {
+                let idx = Array(step * batchSize..<Swift.min((step + 1) * batchSize, n))[...]
+                let yb = Model.rows(y, idx)
+                let outputs = forwardAll(inputs.map { Model.rows($0, idx) })
+                var l = loss(yb, outputs[0]).item(Double.self)
+                for o in outputs.dropFirst() { l += loss(yb, o).item(Double.self) }
+                lossSum += l * Double(idx.count)
+                for m in metrics { m.update(yb, outputs[0]) }
+                var logs = ["loss": lossSum / Double((idx.last ?? 0) + 1)]
+                for m in metrics { logs[m.name] = m.result() }
+                bar.update(step + 1, values: Model.ordered(logs))
+            }
+        }
+        return Evaluation(loss: lossSum / Double(n), metrics: metrics.map { ($0.name, $0.result()) })
+    }
+
+    /// The model's outputs for `x`, computed in batches in inference mode.
+    ///
+    /// ```swift
+    /// let probabilities = try model.predict(xTest)
+    /// ```
+    public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0) throws(NablaError) -> Tensor {
+        try predict([x], batchSize: batchSize, verbose: verbose)
+    }
+
+    /// `predict` for a model with several inputs (the first output).
+    public func predict(_ inputs: [Tensor], batchSize: Int = 32, verbose: Int = 0) throws(NablaError) -> Tensor {
+        try checkData(inputs, nil)
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        let n = inputs[0].shape[0]
+        let steps = (n + batchSize - 1) / batchSize
+        var bar = ProgressBar(target: steps, verbose: verbose)
+        var parts: [Tensor] = []
+        withNoGrad {
+            for step in 0..<steps {
+                let idx = Array(step * batchSize..<Swift.min((step + 1) * batchSize, n))[...]
+                parts.append(forwardAll(inputs.map { Model.rows($0, idx) })[0])
+                bar.update(step + 1, values: [])
+            }
+        }
+        return parts.count == 1 ? parts[0] : concatenate(parts, axis: 0)
+    }
+
+    /// One training step on one batch; returns the loss and metrics of that batch.
+    @discardableResult
+    public func trainOnBatch(_ x: Tensor, _ y: Tensor) throws(NablaError) -> [String: Double] {
+        let (optimizer, loss) = try requireCompiled()
+        try checkData([x], y)
+        train()
+        for m in metrics { m.reset() }
+        var logs = ["loss": trainStep([x], y, optimizer: optimizer, loss: loss)]
+        for m in metrics { logs[m.name] = m.result() }
+        return logs
+    }
+}

@@ -1,0 +1,159 @@
+import Nabla
+
+/// A Keras-style model: a graph of layers (functional, from ``Input``), a stack of layers
+/// (``Sequential``), or your own subclass that overrides `forward`. It trains with `compile` and
+/// `fit`, and `evaluate`s, `predict`s and prints a `summary()`.
+///
+/// ```swift
+/// let inputs = Input(shape: [2])
+/// let hidden = Dense(units: 3, activation: .linear)(inputs)
+/// let outputs = Dense(units: 1, activation: .linear)(hidden)
+/// let model = Model(inputs: inputs, outputs: outputs)
+/// try model.compile(optimizer: "adam", loss: "mse")
+/// try model.fit(xTrain, yTrain, epochs: 100)
+/// ```
+open class Model: Layer {
+    /// The layers in execution order (inputs first for functional models).
+    public internal(set) var layers: [Layer] = []
+    let graphInputs: [SymbolicTensor]
+    let graphOutputs: [SymbolicTensor]
+    /// The execution plan of a functional model: symbolic tensors in topological order.
+    let plan: [SymbolicTensor]
+
+    // Set by `compile`.
+    public internal(set) var optimizer: Optimizer?
+    public internal(set) var loss: (any Loss)?
+    public internal(set) var metrics: [Metric] = []
+    var metricNames: [String] = []
+    /// Set by a callback (EarlyStopping, TerminateOnNaN) to end `fit` after the current batch or epoch.
+    public var stopTraining = false
+
+    /// A functional model from symbolic inputs to outputs (any DAG, several inputs and outputs).
+    public init(inputs: [SymbolicTensor], outputs: [SymbolicTensor], name: String? = nil) {
+        graphInputs = inputs
+        graphOutputs = outputs
+        plan = Model.topologicalOrder(outputs)
+        super.init(name: name ?? LayerNames.unique("functional"))
+        var seen = Set<ObjectIdentifier>()
+        for t in plan where !seen.contains(ObjectIdentifier(t.layer)) {
+            seen.insert(ObjectIdentifier(t.layer))
+            layers.append(t.layer)
+        }
+        for i in inputs {
+            nablaCheck(i.layer is InputLayer, "Model: every input must come from Input(shape:)")
+        }
+        buildIfNeeded(inputs.map(\.sampleShape))
+    }
+
+    /// A functional model with one input and one output.
+    public convenience init(inputs: SymbolicTensor, outputs: SymbolicTensor, name: String? = nil) {
+        self.init(inputs: [inputs], outputs: [outputs], name: name)
+    }
+
+    /// A model defined by subclassing: override `forward(_:)`.
+    public override init(name: String? = nil) {
+        graphInputs = []
+        graphOutputs = []
+        plan = []
+        super.init(name: name)
+    }
+
+    open override var typeName: String { "Functional" }
+
+    /// Whether the model is a graph of symbolic tensors.
+    public var isFunctional: Bool { !graphOutputs.isEmpty }
+
+    /// Per-sample input shapes the model expects, where known.
+    open var expectedInputShapes: [[Int]]? {
+        isFunctional ? graphInputs.map(\.sampleShape) : builtInputShapes
+    }
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
+        isFunctional ? graphOutputs[0].sampleShape : inputShapes[0]
+    }
+
+    /// Runs the model on one input per model input, returning one tensor per output.
+    open func forwardAll(_ inputs: [Tensor]) -> [Tensor] {
+        guard isFunctional else { return [forward(inputs)] }
+        nablaCheck(inputs.count == graphInputs.count, "\(name): expects \(graphInputs.count) inputs, got \(inputs.count)")
+        var values: [ObjectIdentifier: Tensor] = [:]
+        for (s, x) in zip(graphInputs, inputs) { values[ObjectIdentifier(s)] = x }
+        for s in plan where values[ObjectIdentifier(s)] == nil {
+            let args = s.inputs.map { values[ObjectIdentifier($0)]! }
+            values[ObjectIdentifier(s)] = args.count == 1 ? s.layer.forward(args[0]) : s.layer.forward(args)
+        }
+        return graphOutputs.map { values[ObjectIdentifier($0)]! }
+    }
+
+    open override func forward(_ x: Tensor) -> Tensor { forwardAll([x])[0] }
+
+    open override func forward(_ inputs: [Tensor]) -> Tensor {
+        if isFunctional { return forwardAll(inputs)[0] }
+        nablaCheck(inputs.count == 1, "\(name): expects 1 input, got \(inputs.count)")
+        return forward(inputs[0])
+    }
+
+    static func topologicalOrder(_ outputs: [SymbolicTensor]) -> [SymbolicTensor] {
+        var order: [SymbolicTensor] = []
+        var visited = Set<ObjectIdentifier>()
+        func visit(_ t: SymbolicTensor) {
+            guard !visited.contains(ObjectIdentifier(t)) else { return }
+            visited.insert(ObjectIdentifier(t))
+            for i in t.inputs { visit(i) }
+            order.append(t)
+        }
+        for o in outputs { visit(o) }
+        return order
+    }
+}
+
+/// A linear stack of layers.
+///
+/// ```swift
+/// let model = Sequential([
+///     Dense(units: 64, activation: .relu, inputDim: 20),
+///     Dropout(rate: 0.5),
+///     Dense(units: 2, activation: .softmax),
+/// ])
+/// ```
+open class Sequential: Model {
+    /// A stack of `layers`; the first may carry its input size (`inputDim:`), or the model builds
+    /// on the first data it sees.
+    public init(_ layers: [Layer] = [], inputShape: [Int]? = nil, name: String? = nil) {
+        super.init(name: name ?? LayerNames.unique("sequential"))
+        self.layers = layers
+        // Built at once when the input size is known: given here, or by the first layer (`inputDim:`).
+        if let shape = inputShape ?? layers.first?.builtInputShapes?.first { buildIfNeeded([shape]) }
+    }
+
+    open override var typeName: String { "Sequential" }
+
+    /// Appends a layer.
+    public func add(_ layer: Layer) { layers.append(layer) }
+
+    public override func build(inputShapes: [[Int]]) {
+        var shape = inputShapes[0]
+        for layer in layers {
+            layer.buildIfNeeded([shape])
+            shape = layer.outputShape(for: [shape])
+        }
+    }
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
+        layers.reduce(inputShapes[0]) { $1.outputShape(for: [$0]) }
+    }
+
+    open override var expectedInputShapes: [[Int]]? { builtInputShapes }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
+        var shape = inputShapes[0]
+        for layer in layers {
+            try layer.validate(inputShapes: [shape])
+            shape = layer.outputShape(for: [shape])
+        }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+
+    public override func forwardAll(_ inputs: [Tensor]) -> [Tensor] { [forward(inputs[0])] }
+}
