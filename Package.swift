@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Nabla", targets: ["Nabla"]),
         .library(name: "NablaNN", targets: ["NablaNN"]),
+        .library(name: "NablaData", targets: ["NablaData"]),
         .executable(name: "nabla", targets: ["NablaCLI"]),
         .executable(name: "seed-math", targets: ["SeedMath"]),
         .executable(name: "seed-keras", targets: ["SeedKeras"]),
@@ -23,15 +24,17 @@ let package = Package(
         .target(name: "Nabla", dependencies: ["CNablaKernels"]),
         // Layers, losses, optimizers, metrics, the Keras-style Model, callbacks.
         .target(name: "NablaNN", dependencies: ["Nabla"]),
+        // Data sets and readers: the embedded digits, CSV files, splits.
+        .target(name: "NablaData", dependencies: ["Nabla"]),
         .executableTarget(
             name: "NablaCLI",
-            dependencies: ["Nabla", "NablaNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Nabla", "NablaNN", "NablaData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "SeedMath", dependencies: ["Nabla"], path: "Examples/seed-math"),
         .executableTarget(name: "SeedKeras", dependencies: ["Nabla", "NablaNN"], path: "Examples/seed-keras"),
         .executableTarget(name: "Moons", dependencies: ["Nabla", "NablaNN"], path: "Examples/moons"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla"]),
-        .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN"]),
+        .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN", "NablaData"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -212,6 +212,45 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
     }
 }
 
+// MARK: few rows (matrix-vector products)
+
+/// C[i, :] (+)= alpha·A[i, :]·B for m ≤ 4 rows, B not transposed: each row of B is streamed once
+/// and added into the C row (one-sample inference is this case).
+#define NABLA_GEMV_BODY                                                                    \
+    for (long i = 0; i < m; i++) {                                                         \
+        float *restrict cr = c + i * ldc;                                                  \
+        if (!accumulate) for (long j = 0; j < n; j++) cr[j] = 0.0f;                        \
+        for (long p = 0; p < k; p++) {                                                     \
+            float av = alpha * (ta ? a[p * lda + i] : a[i * lda + p]);                     \
+            const float *restrict br = b + p * ldb;                                        \
+            for (long j = 0; j < n; j++) cr[j] += av * br[j];                              \
+        }                                                                                  \
+    }
+
+static void gemv_rows_portable(int ta, long m, long n, long k, float alpha, const float *a, long lda,
+                               const float *b, long ldb, int accumulate, float *c, long ldc) {
+    NABLA_GEMV_BODY
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static void gemv_rows_avx2(int ta, long m, long n, long k, float alpha, const float *a, long lda,
+                           const float *b, long ldb, int accumulate, float *c, long ldc) {
+    NABLA_GEMV_BODY
+}
+#endif
+
+static void gemv_rows(int ta, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, int accumulate, float *c, long ldc) {
+#if defined(__x86_64__)
+    if (kernel() == nabla_ukernel_avx2) {
+        gemv_rows_avx2(ta, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
+        return;
+    }
+#endif
+    gemv_rows_portable(ta, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
+}
+
 // MARK: threaded entry point
 
 typedef struct {
@@ -224,6 +263,10 @@ typedef struct {
 
 static void sgemm_range(void *ctx, long begin, long end) {
     const sgemm_job *j = (const sgemm_job *)ctx;
+    if (j->m <= 4 && !j->tb) {
+        gemv_rows(j->ta, j->m, end - begin, j->k, j->alpha, j->a, j->lda, j->b + begin, j->ldb, j->accumulate, j->c + begin, j->ldc);
+        return;
+    }
     if (j->split_n) {
         const float *b = j->tb ? j->b + begin * j->ldb : j->b + begin;
         sgemm_serial(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->accumulate, j->c + begin, j->ldc);
@@ -248,7 +291,7 @@ void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
         return;
     }
-    sgemm_job job = {trans_a, trans_b, n >= m, accumulate, m, n, k, lda, ldb, ldc, alpha, a, b, c};
+    sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, m, n, k, lda, ldb, ldc, alpha, a, b, c};
     // Below ~100k multiply-adds a second thread costs more to wake than it saves.
     double work = (double)m * (double)n * (double)k;
     long units = job.split_n ? n : m;

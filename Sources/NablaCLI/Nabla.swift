@@ -1,10 +1,32 @@
 import ArgumentParser
+import Foundation
 
-@main
 struct NablaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nabla",
         abstract: "Nabla: deep learning in Swift — train, evaluate and benchmark models.",
-        subcommands: [Bench.self]
+        subcommands: [Train.self, Bench.self],
+        defaultSubcommand: nil
     )
+}
+
+/// Runs the command; any error becomes one line on standard error and a non-zero exit status
+/// (help and version requests print in full).
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try NablaCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = NablaCommand.exitCode(for: error)
+            if code == .success {
+                print(NablaCommand.fullMessage(for: error))
+                exit(0)
+            }
+            let message = NablaCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("nabla: error: \(message)\n".utf8))
+            exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
 }

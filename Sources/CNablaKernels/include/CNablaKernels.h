@@ -68,3 +68,10 @@ void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
 }
 #endif
 #endif
+
+// MARK: Optimizer updates (float32, in place)
+
+/// One Adam step over n elements: m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²;
+/// p = p·decay − step·m/(√v + eps). Vectorised (AVX2 where present) and threaded for large n.
+void nabla_adam_f32(float *p, const float *g, float *m, float *v, long n,
+                    float b1, float b2, float eps, float step, float decay);

@@ -1,3 +1,5 @@
+import CNablaKernels
+
 // Fused, in-place parameter updates for optimizers: one pass over a parameter, its gradient and
 // its state per step. They write into the tensors' storage, which only optimizers may do, and only
 // outside gradient recording (the parameter stays the same autograd leaf).
@@ -41,7 +43,11 @@ public enum InPlaceUpdate {
         check(param, grad, m, v, op: "adam")
         let n = param.count
         let c1 = 1 - Foundation_pow(h.beta1, Double(h.step)), c2 = 1 - Foundation_pow(h.beta2, Double(h.step))
-        if param.dtype == .float32 {
+        if param.dtype == .float32 && !(h.weightDecay != 0 && !h.decoupledWeightDecay) {
+            let decay = h.decoupledWeightDecay ? 1 - h.learningRate * h.weightDecay : 1
+            nabla_adam_f32(param.pointer(Float.self), grad.pointer(Float.self), m.pointer(Float.self), v.pointer(Float.self), n,
+                           Float(h.beta1), Float(h.beta2), Float(h.epsilon), Float(h.learningRate * c2.squareRoot() / c1), Float(decay))
+        } else if param.dtype == .float32 {
             adamKernel(param.pointer(Float.self), grad.pointer(Float.self), m.pointer(Float.self), v.pointer(Float.self), n, h, c1, c2)
         } else {
             adamKernel(param.pointer(Double.self), grad.pointer(Double.self), m.pointer(Double.self), v.pointer(Double.self), n, h, c1, c2)

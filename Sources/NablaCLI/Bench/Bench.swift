@@ -1,5 +1,6 @@
 import ArgumentParser
 import Nabla
+import NablaNN
 
 /// `nabla bench WORKLOAD...`: the reference workloads of WORKLOADS.md, one JSON line per figure.
 struct Bench: ParsableCommand {
@@ -25,11 +26,17 @@ struct Bench: ParsableCommand {
 enum Workload: String, CaseIterable, ExpressibleByArgument {
     case gemm
     case opOverhead = "op_overhead"
+    case mlpSmall = "mlp_small"
+    case mlpMedium = "mlp_medium"
+    case seedKeras = "seed_keras"
 
     func run() -> [BenchResult] {
         switch self {
         case .gemm: GemmBenchmark.run()
         case .opOverhead: [OpOverheadBenchmark.run()]
+        case .mlpSmall: MLPBenchmark.run(name: "mlp_small", hidden: [128], batch: 32)
+        case .mlpMedium: MLPBenchmark.run(name: "mlp_medium", hidden: [512, 512], batch: 128)
+        case .seedKeras: [SeedKerasBenchmark.run()]
         }
     }
 }

@@ -55,6 +55,7 @@ open class Layer: Module {
         guard builtInputShapes == nil else { return }
         build(inputShapes: inputShapes)
         builtInputShapes = inputShapes
+        structureDidChange()
     }
 
     /// Applies the layer to a batch.

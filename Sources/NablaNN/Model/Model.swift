@@ -39,6 +39,7 @@ open class Model: Layer {
             seen.insert(ObjectIdentifier(t.layer))
             layers.append(t.layer)
         }
+        structureDidChange()
         for i in inputs {
             nablaCheck(i.layer is InputLayer, "Model: every input must come from Input(shape:)")
         }
@@ -122,6 +123,7 @@ open class Sequential: Model {
     public init(_ layers: [Layer] = [], inputShape: [Int]? = nil, name: String? = nil) {
         super.init(name: name ?? LayerNames.unique("sequential"))
         self.layers = layers
+        structureDidChange()
         // Built at once when the input size is known: given here, or by the first layer (`inputDim:`).
         if let shape = inputShape ?? layers.first?.builtInputShapes?.first { buildIfNeeded([shape]) }
     }
@@ -129,7 +131,10 @@ open class Sequential: Model {
     open override var typeName: String { "Sequential" }
 
     /// Appends a layer.
-    public func add(_ layer: Layer) { layers.append(layer) }
+    public func add(_ layer: Layer) {
+        layers.append(layer)
+        structureDidChange()
+    }
 
     public override func build(inputShapes: [[Int]]) {
         var shape = inputShapes[0]

@@ -11,17 +11,31 @@ import Nabla
 open class Module: @unchecked Sendable {
     /// Whether the module is in training mode (dropout active, batch statistics updated).
     public private(set) var isTraining = true
+    /// Reflection is slow (dynamic casts of every stored property), so its result is kept until the
+    /// module's structure changes.
+    private var reflected: Reflected?
 
     public init() {}
 
     /// Parameters declared directly by this module (not its children), with their property names.
     open func ownParameters() -> [(name: String, parameter: Parameter)] {
-        Module.reflect(self).parameters
+        reflection().parameters
     }
 
     /// Child modules, with their property names (arrays as `name.index`).
     open func children() -> [(name: String, module: Module)] {
-        Module.reflect(self).children
+        reflection().children
+    }
+
+    /// Call after replacing a parameter or child module property, so that they are found again.
+    /// (Building a layer and `Sequential.add` do this themselves.)
+    public func structureDidChange() { reflected = nil }
+
+    private func reflection() -> Reflected {
+        if let reflected { return reflected }
+        let r = Module.reflect(self)
+        reflected = r
+        return r
     }
 
     /// Every parameter of this module and its descendants, with dotted names.
