@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <math.h>
 int main(void){
-  int shapes[][3]={{1,1,1},{5,7,3},{6,16,8},{13,33,17},{64,64,64},{150,70,300},{97,260,41},{200,180,520}};
+  int shapes[][3]={{1,1,1},{1,130,70},{3,200,100},{4,64,784},{5,7,3},{6,16,8},{13,33,17},{64,64,64},{150,70,300},{97,260,41},{200,180,520}};
   int fails=0;
-  for(int s=0;s<8;s++) for(int t=0;t<4;t++){
+  for(int s=0;s<11;s++) for(int t=0;t<4;t++){
     int m=shapes[s][0],n=shapes[s][1],k=shapes[s][2],ta=t&1,tb=t>>1;
     float*a=malloc(4*m*k),*b=malloc(4*k*n),*c=malloc(4*m*n);
     for(int i=0;i<m*k;i++)a[i]=(float)((i*37%101)-50)/50;

@@ -15,7 +15,7 @@ struct GemmTests {
 
     static let cases: [Case] = {
         var out: [Case] = []
-        let shapes = [(1, 1, 1), (5, 7, 3), (6, 16, 8), (13, 33, 17), (64, 64, 64), (150, 70, 300), (97, 260, 41), (200, 180, 520)]
+        let shapes = [(1, 1, 1), (1, 130, 70), (3, 200, 100), (4, 64, 784), (5, 7, 3), (6, 16, 8), (13, 33, 17), (64, 64, 64), (150, 70, 300), (97, 260, 41), (200, 180, 520)]
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 out.append(Case(m: m, n: n, k: k, ta: ta, tb: tb, alpha: 1, beta: 0))

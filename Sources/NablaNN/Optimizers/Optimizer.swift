@@ -49,8 +49,10 @@ open class Optimizer: @unchecked Sendable {
         if let schedule { learningRate = schedule(iterations) }
         let lr = learningRate
         withNoGrad {
-            var grads = active.map { $0.grad!.copy() }
-            clip(&grads)
+            // Clipping scales gradients in place, so it works on copies; otherwise read them as they are.
+            let clipping = clipNorm != nil || globalClipNorm != nil || clipValue != nil
+            var grads = active.map { clipping ? $0.grad!.copy() : $0.grad! }
+            if clipping { clip(&grads) }
             for (p, g) in zip(active, grads) {
                 let key = ObjectIdentifier(p)
                 let s = slots[key] ?? makeSlots(for: p.value)
