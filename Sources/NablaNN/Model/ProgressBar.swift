@@ -95,13 +95,13 @@ public struct ProgressBar {
         }
         let perStep = current > 0 ? elapsed / Double(current) : 0
         let time = current >= target ? elapsed : perStep * Double(target - current)
-        return "\(count) \(bar) \(Int(time))s \(ProgressBar.stepTime(perStep))" + ProgressBar.metrics(values)
+        return "\(count) \(bar) \(Int(time.rounded()))s \(ProgressBar.stepTime(perStep))" + ProgressBar.metrics(values)
     }
 
     /// The verbose-2 line.
     static func terse(_ current: Int, _ target: Int, values: [(String, Double)], elapsed: Double) -> String {
         let perStep = current > 0 ? elapsed / Double(current) : 0
-        return "\(current)/\(target) - \(Int(elapsed))s - \(stepTime(perStep))" + metrics(values)
+        return "\(current)/\(target) - \(Int(elapsed.rounded()))s - \(stepTime(perStep))" + metrics(values)
     }
 
     /// `111ms/step`, `56us/step` or `2s/step`, as Keras rounds them.

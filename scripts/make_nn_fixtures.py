@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Generates Tests/Fixtures/nn.json: reference values for NablaNN's layers, losses, optimizers and
+metrics. Layers and losses are computed with PyTorch where it has the same definition (Keras's
+epsilons and clipping are applied explicitly), optimizer trajectories with NumPy following Keras 3's
+update rules, AUC exactly from ranks. Run from the repository root: python3 scripts/make_nn_fixtures.py"""
+import json, os
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+rng = np.random.default_rng(7)
+out = {}
+def arr(x): return {"shape": list(np.shape(x)), "data": np.asarray(x, dtype=np.float64).ravel().tolist()}
+T = lambda x: torch.tensor(x, dtype=torch.float64)
+
+# Layers ---------------------------------------------------------------------------------------
+x = rng.normal(size=(4, 5)); W = rng.normal(size=(5, 3)); b = rng.normal(size=3)
+out["dense"] = {"x": arr(x), "kernel": arr(W), "bias": arr(b), "linear": arr(x @ W + b),
+                "relu": arr(F.relu(T(x) @ T(W) + T(b)).numpy()), "softmax": arr(F.softmax(T(x) @ T(W) + T(b), dim=-1).numpy())}
+g = rng.normal(size=5); be = rng.normal(size=5)
+out["layer_norm"] = {"x": arr(x), "gamma": arr(g), "beta": arr(be),
+                     "y": arr(F.layer_norm(T(x), (5,), T(g), T(be), eps=1e-3).numpy())}
+bn = torch.nn.BatchNorm1d(5, eps=1e-3, momentum=0.01, dtype=torch.float64)  # Keras momentum 0.99 = torch 0.01
+with torch.no_grad():
+    bn.weight.copy_(T(g)); bn.bias.copy_(T(be))
+bn.train(); y_train = bn(T(x)).detach().numpy()
+# torch updates running_var with the unbiased batch variance; Keras uses the biased one.
+mean = x.mean(0); var = x.var(0)
+out["batch_norm"] = {"x": arr(x), "gamma": arr(g), "beta": arr(be), "train": arr(y_train),
+                     "moving_mean": arr(0.99 * 0 + 0.01 * mean), "moving_var": arr(0.99 * 1 + 0.01 * var)}
+mm, mv = 0.01 * mean, 0.99 + 0.01 * var
+out["batch_norm"]["eval"] = arr((x - mm) / np.sqrt(mv + 1e-3) * g + be)
+
+# Losses ---------------------------------------------------------------------------------------
+eps = 1e-7
+yt = rng.normal(size=(6, 3)); yp = rng.normal(size=(6, 3))
+losses = {}
+losses["mse"] = ((yt - yp) ** 2).mean(-1).mean()
+losses["mae"] = np.abs(yt - yp).mean(-1).mean()
+losses["huber"] = F.huber_loss(T(yp), T(yt), delta=1.0, reduction="none").mean(-1).mean().item()
+yb = (rng.uniform(size=(6, 1)) > 0.5).astype(float); logits_b = rng.normal(size=(6, 1))
+pb = 1 / (1 + np.exp(-logits_b))
+pbc = np.clip(pb, eps, 1 - eps)
+losses["bce"] = (-(yb * np.log(pbc) + (1 - yb) * np.log(1 - pbc))).mean()
+losses["bce_logits"] = F.binary_cross_entropy_with_logits(T(logits_b), T(yb)).item()
+labels = rng.integers(0, 4, size=6); logits = rng.normal(size=(6, 4)); onehot = np.eye(4)[labels]
+probs = F.softmax(T(logits), -1).numpy()
+losses["cce"] = (-(onehot * np.log(np.clip(probs / probs.sum(-1, keepdims=True), eps, 1 - eps))).sum(-1)).mean()
+losses["cce_logits"] = F.cross_entropy(T(logits), torch.tensor(labels)).item()
+losses["scce"] = losses["cce"]
+losses["scce_logits"] = losses["cce_logits"]
+pt = F.softmax(T(rng.normal(size=(6, 4))), -1).numpy(); pp = probs
+losses["kld"] = (np.clip(pt, eps, 1) * np.log(np.clip(pt, eps, 1) / np.clip(pp, eps, 1))).sum(-1).mean()
+out["losses"] = {"y_true": arr(yt), "y_pred": arr(yp), "y_binary": arr(yb), "logits_binary": arr(logits_b),
+                 "probs_binary": arr(pb), "labels": labels.tolist(), "logits": arr(logits), "probs": arr(probs),
+                 "target_dist": arr(pt), "values": {k: float(v) for k, v in losses.items()}}
+
+# Optimizers: Keras 3 update rules on f(p) = Σ 0.5·c·p² + d·p, gradient c·p + d ------------------
+p0 = rng.normal(size=5); c = rng.uniform(0.5, 2.0, size=5); d = rng.normal(size=5)
+grad = lambda p: c * p + d
+def run(step, n=6):
+    p = p0.copy(); state = {}; traj = []
+    for t in range(1, n + 1):
+        p = step(p, grad(p), state, t); traj.append(p.copy())
+    return np.array(traj)
+def sgd(lr, mom=0.0, nesterov=False, wd=0.0):
+    def f(p, g, s, t):
+        p = p - lr * wd * p
+        if mom == 0: return p - lr * g
+        v = s.get("v", np.zeros_like(p)); v = mom * v - lr * g; s["v"] = v
+        return p + (mom * v - lr * g if nesterov else v)
+    return f
+def adam(lr=1e-3, b1=0.9, b2=0.999, e=1e-7, wd=0.0):
+    def f(p, g, s, t):
+        p = p - lr * wd * p
+        m = s.get("m", np.zeros_like(p)); v = s.get("v", np.zeros_like(p))
+        m = m + (g - m) * (1 - b1); v = v + (g * g - v) * (1 - b2); s["m"], s["v"] = m, v
+        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        return p - alpha * m / (np.sqrt(v) + e)
+    return f
+def rmsprop(lr=1e-3, rho=0.9, mom=0.0, e=1e-7):
+    def f(p, g, s, t):
+        a = s.get("a", np.zeros_like(p)); a = rho * a + (1 - rho) * g * g; s["a"] = a
+        inc = lr * g / np.sqrt(a + e)
+        if mom > 0:
+            v = s.get("v", np.zeros_like(p)); v = mom * v + inc; s["v"] = v; return p - v
+        return p - inc
+    return f
+def adagrad(lr=1e-3, init=0.1, e=1e-7):
+    def f(p, g, s, t):
+        a = s.get("a", np.full_like(p, init)); a = a + g * g; s["a"] = a
+        return p - lr * g / np.sqrt(a + e)
+    return f
+out["optimizers"] = {"p0": arr(p0), "c": arr(c), "d": arr(d), "trajectories": {
+    "sgd": arr(run(sgd(0.1))), "sgd_momentum": arr(run(sgd(0.1, 0.9))), "sgd_nesterov": arr(run(sgd(0.1, 0.9, True))),
+    "sgd_weight_decay": arr(run(sgd(0.1, 0.0, False, 0.01))),
+    "adam": arr(run(adam(0.1))), "adamw": arr(run(adam(0.1, wd=0.004))), "rmsprop": arr(run(rmsprop(0.1))),
+    "rmsprop_momentum": arr(run(rmsprop(0.1, mom=0.5))), "adagrad": arr(run(adagrad(0.1)))}}
+
+# Metrics --------------------------------------------------------------------------------------
+scores = rng.uniform(size=200); truth = (rng.uniform(size=200) < 0.3 + 0.4 * scores).astype(float)
+pos, neg = scores[truth == 1], scores[truth == 0]
+auc = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+pred = scores > 0.5
+out["metrics"] = {"scores": scores.tolist(), "truth": truth.tolist(), "auc": float(auc),
+                  "precision": float((pred & (truth == 1)).sum() / pred.sum()),
+                  "recall": float((pred & (truth == 1)).sum() / (truth == 1).sum())}
+
+path = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn.json")
+with open(path, "w") as f:
+    json.dump(out, f, separators=(",", ":"))
+print("wrote", os.path.normpath(path))
