@@ -109,7 +109,7 @@ public final class EarlyStopping: Callback, @unchecked Sendable {
             if restoreBestWeights { bestWeights = model?.stateDict().mapValues { $0.copy() } }
         } else {
             wait += 1
-            if wait > patience {
+            if wait >= patience && epoch > 0 {
                 stoppedEpoch = epoch
                 model?.stopTraining = true
             }
