@@ -334,10 +334,11 @@ void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
         return;
     }
     sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, m, n, k, lda, ldb, ldc, alpha, a, b, c};
-    // Below ~100k multiply-adds a second thread costs more to wake than it saves.
     double work = (double)m * (double)n * (double)k;
     long units = job.split_n ? n : m;
-    if (work < 98304.0) {
+    // Below ~100k multiply-adds a second thread costs more to wake than it saves; a transposed A
+    // with a short k (a weight gradient over a small batch) did not scale on the test machine either.
+    if (work < 98304.0 || (trans_a && k <= 64 && work < 8e6)) {
         sgemm_range(&job, 0, units);
         return;
     }
