@@ -176,7 +176,8 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
         t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_MC * NABLA_KC);
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
     }
-    if (k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) {
+    // Few rows of A (a small batch) or small operands: packing B would cost as much as the product.
+    if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) || (m <= 48 && k * NABLA_NR <= NABLA_KC * NABLA_NC)) {
         sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }
@@ -336,9 +337,8 @@ void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, m, n, k, lda, ldb, ldc, alpha, a, b, c};
     double work = (double)m * (double)n * (double)k;
     long units = job.split_n ? n : m;
-    // Below ~100k multiply-adds a second thread costs more to wake than it saves; a transposed A
-    // with a short k (a weight gradient over a small batch) did not scale on the test machine either.
-    if (work < 98304.0 || (trans_a && k <= 64 && work < 8e6)) {
+    // Below ~100k multiply-adds a second thread costs more to wake than it saves.
+    if (work < 98304.0) {
         sgemm_range(&job, 0, units);
         return;
     }
