@@ -60,13 +60,13 @@ open class Layer: Module {
 
     /// Applies the layer to a batch.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        buildIfNeeded([Array(x.shape.dropFirst())])
+        if builtInputShapes == nil { buildIfNeeded([Array(x.shape.dropFirst())]) }
         return forward(x)
     }
 
     /// Applies a multi-input layer (Concatenate, Add) to a batch of each input.
     public func callAsFunction(_ inputs: [Tensor]) -> Tensor {
-        buildIfNeeded(inputs.map { Array($0.shape.dropFirst()) })
+        if builtInputShapes == nil { buildIfNeeded(inputs.map { Array($0.shape.dropFirst()) }) }
         return forward(inputs)
     }
 
