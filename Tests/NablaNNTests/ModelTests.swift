@@ -42,6 +42,25 @@ struct ModelTests {
         #expect(try model.predict([xa, xb]).shape == [64, 1])
     }
 
+    @Test("a model with two outputs trains on one target per output")
+    func multiOutput() throws {
+        let x = Input(shape: [2])
+        let shared = Dense(units: 8, activation: .tanh)(x)
+        let sum = Dense(units: 1, name: "sum_head")(shared)
+        let diff = Dense(units: 1, name: "diff_head")(shared)
+        let model = Model(inputs: [x], outputs: [sum, diff])
+        try model.compile(optimizer: Adam(learningRate: 0.02), loss: "mse")
+        let data = Tensor.randomUniform([128, 2], low: -1, high: 1)
+        let ySum = data.sum(axes: [1]), yDiff = data[.all, 0] - data[.all, 1]
+        let h = try model.fit([data], [ySum, yDiff], batchSize: 16, epochs: 60, verbose: 0)
+        #expect(h.history["loss"]!.last! < 0.05)
+        let outs = try model.predictAll([data])
+        #expect(outs.count == 2 && outs[1].shape == [128, 1])
+        #expect(throws: NablaError.invalidArgument("\(model.name): the model has 2 outputs but 1 targets were given")) {
+            try model.fit([data], [ySum], verbose: 0)
+        }
+    }
+
     final class TwoLayer: Model {
         let hidden = Dense(units: 8, activation: .tanh, inputDim: 1)
         let out = Dense(units: 1, inputDim: 8)

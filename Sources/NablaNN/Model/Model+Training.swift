@@ -21,15 +21,18 @@ extension Model {
     // MARK: Checks before work
 
     /// Checks `inputs` and `targets` against the model before the first step.
-    func checkData(_ inputs: [Tensor], _ targets: Tensor?) throws(NablaError) {
+    func checkData(_ inputs: [Tensor], _ targets: [Tensor]?) throws(NablaError) {
         guard let first = inputs.first else { throw .invalidArgument("\(name): no input data") }
         let n = first.shape.first ?? 0
         guard n > 0 else { throw .invalidArgument("\(name): the input has no samples (shape \(first.shape))") }
         for x in inputs where x.shape.first != n {
             throw .invalidArgument("\(name): inputs have different sample counts: \(inputs.map { $0.shape.first ?? 0 })")
         }
-        if let targets, targets.shape.first != n {
-            throw .invalidArgument("\(name): \(n) input samples but \(targets.shape.first ?? 0) targets (shapes \(first.shape) and \(targets.shape))")
+        for t in targets ?? [] where t.shape.first != n {
+            throw .invalidArgument("\(name): \(n) input samples but \(t.shape.first ?? 0) targets (shapes \(first.shape) and \(t.shape))")
+        }
+        if let targets, isFunctional, targets.count != graphOutputs.count {
+            throw .invalidArgument("\(name): the model has \(graphOutputs.count) outputs but \(targets.count) targets were given")
         }
         let shapes = inputs.map { Array($0.shape.dropFirst()) }
         if isFunctional {
@@ -49,12 +52,14 @@ extension Model {
             buildIfNeeded(shapes)
             try validate(inputShapes: shapes)
         }
-        if let targets, let loss { try checkTargets(targets, loss) }
+        if let targets, let loss {
+            for (i, y) in targets.enumerated() { try checkTargets(y, output: i, loss) }
+        }
     }
 
-    private func checkTargets(_ y: Tensor, _ loss: any Loss) throws(NablaError) {
-        let out = isFunctional ? graphOutputs[0].sampleShape : outputShape(for: expectedInputShapes ?? [Array(y.shape.dropFirst())])
-        let outName = isFunctional ? graphOutputs[0].layer.name : (layers.last?.name ?? name)
+    private func checkTargets(_ y: Tensor, output: Int, _ loss: any Loss) throws(NablaError) {
+        let out = isFunctional ? graphOutputs[output].sampleShape : outputShape(for: expectedInputShapes ?? [Array(y.shape.dropFirst())])
+        let outName = isFunctional ? graphOutputs[output].layer.name : (layers.last?.name ?? name)
         let ySample = Array(y.shape.dropFirst())
         if loss is SparseCategoricalCrossentropy {
             guard ySample.isEmpty || ySample == [1] else {
@@ -81,13 +86,19 @@ extension Model {
 
     /// One optimisation step on a batch; returns the batch loss.
     @discardableResult
-    func trainStep(_ inputs: [Tensor], _ y: Tensor, optimizer: Optimizer, loss: any Loss) -> Double {
+    /// The loss summed over outputs (Keras's total loss for a multi-output model).
+    func totalLoss(_ ys: [Tensor], _ outputs: [Tensor], _ loss: any Loss) -> Tensor {
+        var total = loss(ys[0], outputs[0])
+        for (y, o) in zip(ys.dropFirst(), outputs.dropFirst()) { total = total + loss(y, o) }
+        return total
+    }
+
+    func trainStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss) -> Double {
         let outputs = forwardAll(inputs)
-        var total = loss(y, outputs[0])
-        for o in outputs.dropFirst() { total = total + loss(y, o) }
+        let total = totalLoss(ys, outputs, loss)
         total.backward()
         optimizer.update(self)
-        withNoGrad { for m in metrics { m.update(y, outputs[0].detached()) } }
+        withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } }
         return total.item(Double.self)
     }
 
@@ -112,28 +123,39 @@ extension Model {
     public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: (Tensor, Tensor)? = nil, shuffle: Bool = true,
                     callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
-        try fit([x], y, batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit,
-                validationData: validationData.map { ([$0.0], $0.1) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch)
+        try fit([x], [y], batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit,
+                validationData: validationData.map { ([$0.0], [$0.1]) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch)
     }
 
-    /// `fit` for a model with several inputs.
+    /// `fit` for a model with several inputs and one output.
     @discardableResult
     public func fit(_ inputs: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: ([Tensor], Tensor)? = nil, shuffle: Bool = true,
                     callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+        try fit(inputs, [y], batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit,
+                validationData: validationData.map { ($0.0, [$0.1]) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch)
+    }
+
+    /// `fit` for a model with several inputs and several outputs: one target per output, and the
+    /// loss is the sum of the loss of each output (metrics are reported for the first output).
+    @discardableResult
+    public func fit(_ inputs: [Tensor], _ targets: [Tensor], batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
+                    validationSplit: Double = 0, validationData: ([Tensor], [Tensor])? = nil, shuffle: Bool = true,
+                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
         let (optimizer, loss) = try requireCompiled()
+        guard !targets.isEmpty else { throw .invalidArgument("fit: no targets") }
         guard batchSize > 0 else { throw .invalidArgument("fit: batchSize must be positive, got \(batchSize)") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw .invalidArgument("fit: validationSplit must be in [0, 1), got \(validationSplit)") }
-        try checkData(inputs, y)
+        try checkData(inputs, targets)
         if let (vx, vy) = validationData { try checkData(vx, vy) }
 
-        let n = y.shape[0]
+        let n = targets[0].shape[0]
         let trainCount = validationSplit > 0 ? Int((Double(n) * (1 - validationSplit)).rounded(.down)) : n
         guard trainCount > 0 else { throw .invalidArgument("fit: validationSplit \(validationSplit) leaves no training samples of \(n)") }
         var validation = validationData
         if validationData == nil && trainCount < n {
             let rest = Array(trainCount..<n)[...]
-            validation = (inputs.map { Model.rows($0, rest) }, Model.rows(y, rest))
+            validation = (inputs.map { Model.rows($0, rest) }, targets.map { Model.rows($0, rest) })
         }
 
         let history = History()
@@ -154,7 +176,7 @@ extension Model {
             for step in 0..<steps {
                 let idx = order[(step * batchSize)..<Swift.min((step + 1) * batchSize, trainCount)]
                 for c in all { c.onBatchBegin(step, logs: [:]) }
-                let batchLoss = trainStep(inputs.map { Model.rows($0, idx) }, Model.rows(y, idx), optimizer: optimizer, loss: loss)
+                let batchLoss = trainStep(inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) }, optimizer: optimizer, loss: loss)
                 lossSum += batchLoss * Double(idx.count)
                 seen += idx.count
                 var logs = ["loss": lossSum / Double(seen)]
@@ -193,31 +215,36 @@ extension Model {
     /// ```
     @discardableResult
     public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws(NablaError) -> Evaluation {
-        try evaluate([x], y, batchSize: batchSize, verbose: verbose)
+        try evaluate([x], [y], batchSize: batchSize, verbose: verbose)
     }
 
-    /// `evaluate` for a model with several inputs.
+    /// `evaluate` for a model with several inputs and one output.
     @discardableResult
     public func evaluate(_ inputs: [Tensor], _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws(NablaError) -> Evaluation {
+        try evaluate(inputs, [y], batchSize: batchSize, verbose: verbose)
+    }
+
+    /// `evaluate` for a model with several inputs and outputs (one target per output).
+    @discardableResult
+    public func evaluate(_ inputs: [Tensor], _ targets: [Tensor], batchSize: Int = 32, verbose: Int = 1) throws(NablaError) -> Evaluation {
         let (_, loss) = try requireCompiled()
-        try checkData(inputs, y)
+        guard !targets.isEmpty else { throw .invalidArgument("evaluate: no targets") }
+        try checkData(inputs, targets)
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }
         for m in metrics { m.reset() }
-        let n = y.shape[0]
+        let n = targets[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         var bar = ProgressBar(target: steps, verbose: verbose)
         var lossSum = 0.0
         withNoGrad {
             for step in 0..<steps {
                 let idx = Array(step * batchSize..<Swift.min((step + 1) * batchSize, n))[...]
-                let yb = Model.rows(y, idx)
+                let ys = targets.map { Model.rows($0, idx) }
                 let outputs = forwardAll(inputs.map { Model.rows($0, idx) })
-                var l = loss(yb, outputs[0]).item(Double.self)
-                for o in outputs.dropFirst() { l += loss(yb, o).item(Double.self) }
-                lossSum += l * Double(idx.count)
-                for m in metrics { m.update(yb, outputs[0]) }
+                lossSum += totalLoss(ys, outputs, loss).item(Double.self) * Double(idx.count)
+                for m in metrics { m.update(ys[0], outputs[0]) }
                 var logs = ["loss": lossSum / Double((idx.last ?? 0) + 1)]
                 for m in metrics { logs[m.name] = m.result() }
                 bar.update(step + 1, values: Model.ordered(logs))
@@ -237,6 +264,11 @@ extension Model {
 
     /// `predict` for a model with several inputs (the first output).
     public func predict(_ inputs: [Tensor], batchSize: Int = 32, verbose: Int = 0) throws(NablaError) -> Tensor {
+        try predictAll(inputs, batchSize: batchSize, verbose: verbose)[0]
+    }
+
+    /// Every output of the model for `inputs`, computed in batches in inference mode.
+    public func predictAll(_ inputs: [Tensor], batchSize: Int = 32, verbose: Int = 0) throws(NablaError) -> [Tensor] {
         try checkData(inputs, nil)
         let wasTraining = isTraining
         eval()
@@ -244,25 +276,27 @@ extension Model {
         let n = inputs[0].shape[0]
         let steps = (n + batchSize - 1) / batchSize
         var bar = ProgressBar(target: steps, verbose: verbose)
-        var parts: [Tensor] = []
+        var parts: [[Tensor]] = []
         withNoGrad {
             for step in 0..<steps {
                 let idx = Array(step * batchSize..<Swift.min((step + 1) * batchSize, n))[...]
-                parts.append(forwardAll(inputs.map { Model.rows($0, idx) })[0])
+                parts.append(forwardAll(inputs.map { Model.rows($0, idx) }))
                 bar.update(step + 1, values: [])
             }
         }
-        return parts.count == 1 ? parts[0] : concatenate(parts, axis: 0)
+        return (0..<(parts.first?.count ?? 0)).map { k in
+            parts.count == 1 ? parts[0][k] : concatenate(parts.map { $0[k] }, axis: 0)
+        }
     }
 
     /// One training step on one batch; returns the loss and metrics of that batch.
     @discardableResult
     public func trainOnBatch(_ x: Tensor, _ y: Tensor) throws(NablaError) -> [String: Double] {
         let (optimizer, loss) = try requireCompiled()
-        try checkData([x], y)
+        try checkData([x], [y])
         train()
         for m in metrics { m.reset() }
-        var logs = ["loss": trainStep([x], y, optimizer: optimizer, loss: loss)]
+        var logs = ["loss": trainStep([x], [y], optimizer: optimizer, loss: loss)]
         for m in metrics { logs[m.name] = m.result() }
         return logs
     }
