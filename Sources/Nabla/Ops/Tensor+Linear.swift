@@ -14,12 +14,12 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     let k = weight.shape[0], n = weight.shape[1]
     let rows = x.count / Swift.max(k, 1)
     let outShape = Array(x.shape.dropLast()) + [n]
-    let out: Tensor
+    let out = Tensor(uninitializedShape: outShape, dtype: x.dtype)
     if let bias {
-        nablaPrecondition(bias.shape == [n], "linear: bias must be [\(n)], got \(bias.shape)")
-        out = bias.broadcast(to: [rows, n]).detached().viewed(outShape)
-    } else {
-        out = Tensor(uninitializedShape: outShape, dtype: x.dtype)
+        nablaPrecondition(bias.shape == [n] && bias.dtype == x.dtype, "linear: bias must be [\(n)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
+        // Every output row starts as the bias; the GEMM then adds x·W onto it.
+        let rowBytes = n * x.dtype.byteSize
+        for r in 0..<rows { (out.rawPointer + r * rowBytes).copyMemory(from: bias.rawPointer, byteCount: rowBytes) }
     }
     let beta: Float = bias == nil ? 0 : 1
     if x.dtype == .float32 {
@@ -27,6 +27,7 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     } else {
         nabla_dgemm(0, 0, rows, n, k, 1, x.pointer(Double.self), k, weight.pointer(Double.self), n, Double(beta), out.pointer(Double.self), n)
     }
+    guard isGradEnabled, x.node != nil || weight.node != nil || bias?.node != nil else { return out }
     let xs = x.detached(), ws = weight.detached()
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return out.recorded("linear", inputs) { g in
