@@ -20,8 +20,10 @@ let package = Package(
     targets: [
         // C: GEMM micro-kernels chosen at run time, thread pool, caching allocator.
         .target(name: "CNablaKernels"),
+        // The system zlib, for .npz archives.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Tensors, ops with their gradients, autograd, random numbers.
-        .target(name: "Nabla", dependencies: ["CNablaKernels"]),
+        .target(name: "Nabla", dependencies: ["CNablaKernels", "CZlib"]),
         // Layers, losses, optimizers, metrics, the Keras-style Model, callbacks.
         .target(name: "NablaNN", dependencies: ["Nabla"]),
         // Data sets and readers: the embedded digits, CSV files, splits.
