@@ -110,3 +110,14 @@ path = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn.js
 with open(path, "w") as f:
     json.dump(out, f, separators=(",", ":"))
 print("wrote", os.path.normpath(path))
+
+# A PyTorch state_dict saved as safetensors, with an input and PyTorch's output for it -------------
+from safetensors.torch import save_file
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(os.path.dirname(path), "torch_mlp.safetensors"))
+xin = torch.randn(5, 4)
+with torch.no_grad():
+    yout = net(xin)
+np.savez(os.path.join(os.path.dirname(path), "torch_mlp_io.npz"), x=xin.numpy(), y=yout.numpy())
+print("wrote torch_mlp.safetensors and torch_mlp_io.npz")

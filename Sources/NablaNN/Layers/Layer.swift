@@ -21,6 +21,10 @@ open class Layer: Module {
     /// The type shown in summaries: `Dense`, `Dropout`, ...
     open var typeName: String { String(describing: type(of: self)) }
 
+    /// Settings needed to rebuild the layer from `config.json` (override in your own layer types and
+    /// register a factory with ``LayerRegistry``). Nabla's layers describe themselves in `Saving/`.
+    open var config: [String: JSONValue] { [:] }
+
     /// Whether the layer has created its parameters.
     public var isBuilt: Bool { builtInputShapes != nil }
 

@@ -1,0 +1,192 @@
+import Foundation
+import Nabla
+
+/// What `Model.save(to:)` writes into its folder.
+public enum ModelFiles {
+    public static let config = "config.json"
+    public static let weights = "model.safetensors"
+}
+
+extension NablaError {
+    static func file(_ e: TensorFileError) -> NablaError { .invalidState(e.description) }
+}
+
+extension Model {
+    // MARK: Architecture
+
+    /// The architecture as JSON-ready values: the model's class, its layers and how they connect,
+    /// and the compile settings.
+    public func architecture() throws(NablaError) -> JSONValue {
+        var root: [String: JSONValue] = ["name": .string(name), "format": "nabla-model-1"]
+        func layerEntry(_ l: Layer) -> [String: JSONValue] {
+            var e: [String: JSONValue] = ["class_name": .string(l.typeName), "name": .string(l.name), "config": .object(l.savedConfig)]
+            if let shapes = l.builtInputShapes { e["built_input_shapes"] = .array(shapes.map { JSONValue($0) }) }
+            return e
+        }
+        if isFunctional {
+            root["class_name"] = "Functional"
+            var seen = Set<ObjectIdentifier>()
+            var entries: [JSONValue] = []
+            for t in plan {
+                guard !seen.contains(ObjectIdentifier(t.layer)) else {
+                    throw .invalidState("\(name): layer \(t.layer.name) is called more than once; saving shared layers is not supported")
+                }
+                seen.insert(ObjectIdentifier(t.layer))
+                var e = layerEntry(t.layer)
+                if let input = t.layer as? InputLayer {
+                    e["class_name"] = "InputLayer"
+                    e["config"] = ["shape": JSONValue(input.shape), "dtype": .string(input.dtype.rawValue)]
+                }
+                e["inbound"] = .array(t.inputs.map { .string($0.layer.name) })
+                entries.append(.object(e))
+            }
+            root["layers"] = .array(entries)
+            root["inputs"] = .array(graphInputs.map { .string($0.layer.name) })
+            root["outputs"] = .array(graphOutputs.map { .string($0.layer.name) })
+        } else if self is Sequential {
+            root["class_name"] = "Sequential"
+            root["layers"] = .array(layers.map { .object(layerEntry($0)) })
+            if let shape = expectedInputShapes?.first { root["input_shape"] = JSONValue(shape) }
+        } else {
+            root["class_name"] = .string(typeName)
+            root["config"] = .object(savedConfig)
+            if let shapes = builtInputShapes { root["built_input_shapes"] = .array(shapes.map { JSONValue($0) }) }
+        }
+        if let optimizer, let loss {
+            root["compile"] = ["optimizer": .string(optimizer.name), "learning_rate": .number(optimizer.learningRate),
+                               "loss": .string(loss.name), "metrics": .array(metrics.map { .string($0.name) })]
+        }
+        return .object(root)
+    }
+
+    /// Saves the model into folder `url`: `config.json` (architecture and compile settings) and
+    /// `model.safetensors` (every parameter by dotted name). Each file is written atomically.
+    ///
+    /// ```swift
+    /// try model.save(to: URL(fileURLWithPath: "digits-model"))
+    /// let again = try Model.load(from: URL(fileURLWithPath: "digits-model"))
+    /// ```
+    public func save(to url: URL) throws(NablaError) {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw .invalidState("\(url.path): cannot create the folder: \(error.localizedDescription)")
+        }
+        let json: Data
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            json = try encoder.encode(try architecture())
+        } catch let e as NablaError { throw e } catch { throw .invalidState("\(name): cannot encode the architecture: \(error)") }
+        do {
+            try AtomicFile.write(json, to: url.appendingPathComponent(ModelFiles.config))
+            try SafeTensors.write(stateDict(), metadata: ["format": "nabla", "model": name], to: url.appendingPathComponent(ModelFiles.weights))
+        } catch { throw .file(error) }
+    }
+
+    /// Rebuilds a model saved with `save(to:)`, without the code that made it (subclassed models
+    /// need their type registered with ``LayerRegistry``), loads its weights (checking every name,
+    /// shape and dtype) and compiles it as it was compiled.
+    public static func load(from url: URL) throws(NablaError) -> Model {
+        let configURL = url.appendingPathComponent(ModelFiles.config)
+        guard let data = FileManager.default.contents(atPath: configURL.path) else {
+            throw .invalidState("\(configURL.path): no such file (is \(url.path) a folder written by Model.save?)")
+        }
+        let root: JSONValue
+        do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw .invalidState("\(configURL.path): not valid JSON: \(error.localizedDescription)")
+        }
+        let model = try build(from: root, file: configURL.path)
+        let weights: [String: Tensor]
+        do { weights = try SafeTensors.read(from: url.appendingPathComponent(ModelFiles.weights)).tensors } catch { throw .file(error) }
+        try model.loadStateDict(weights)
+        if let c = root["compile"]?.object, let opt = c["optimizer"]?.string, let loss = c["loss"]?.string {
+            let o = try Optimizer.named(opt)
+            if let lr = c["learning_rate"]?.double { o.learningRate = lr }
+            try model.compile(optimizer: o, loss: loss, metrics: (c["metrics"]?.array ?? []).compactMap(\.string))
+        }
+        return model
+    }
+
+    static func build(from root: JSONValue, file: String) throws(NablaError) -> Model {
+        func fail(_ m: String) -> NablaError { .invalidState("\(file): \(m)") }
+        guard let className = root["class_name"]?.string else { throw fail("no class_name") }
+        let modelName = root["name"]?.string
+        func makeLayer(_ entry: JSONValue) throws(NablaError) -> Layer {
+            guard let cls = entry["class_name"]?.string, let name = entry["name"]?.string, let cfg = entry["config"]?.object else {
+                throw fail("a layer entry lacks class_name, name or config")
+            }
+            let layer = try LayerRegistry.make(LayerConfig(className: cls, name: name, values: cfg))
+            if let shapes = entry["built_input_shapes"]?.array {
+                let s = shapes.compactMap(\.ints)
+                guard s.count == shapes.count else { throw fail("layer \(name): built_input_shapes must be lists of integers") }
+                layer.buildIfNeeded(s)
+            }
+            return layer
+        }
+        switch className {
+        case "Sequential":
+            var layers: [Layer] = []
+            for e in root["layers"]?.array ?? [] { layers.append(try makeLayer(e)) }
+            return Sequential(layers, inputShape: root["input_shape"]?.ints, name: modelName)
+        case "Functional":
+            var tensors: [String: SymbolicTensor] = [:]
+            for e in root["layers"]?.array ?? [] {
+                guard let name = e["name"]?.string else { throw fail("a layer entry has no name") }
+                if e["class_name"]?.string == "InputLayer" {
+                    guard let shape = e["config"]?["shape"]?.ints else { throw fail("input \(name) has no shape") }
+                    let dtype = DType(rawValue: e["config"]?["dtype"]?.string ?? "float32") ?? .float32
+                    tensors[name] = Input(shape: shape, dtype: dtype, name: name)
+                    continue
+                }
+                let layer = try makeLayer(e)
+                let inbound = (e["inbound"]?.array ?? []).compactMap(\.string)
+                var args: [SymbolicTensor] = []
+                for i in inbound {
+                    guard let t = tensors[i] else { throw fail("layer \(name) takes \(i), which is not defined before it") }
+                    args.append(t)
+                }
+                guard !args.isEmpty else { throw fail("layer \(name) has no inbound layers") }
+                tensors[name] = layer(args)
+            }
+            let inputs = (root["inputs"]?.array ?? []).compactMap(\.string), outputs = (root["outputs"]?.array ?? []).compactMap(\.string)
+            var ins: [SymbolicTensor] = [], outs: [SymbolicTensor] = []
+            for i in inputs { guard let t = tensors[i] else { throw fail("unknown input \(i)") }; ins.append(t) }
+            for o in outputs { guard let t = tensors[o] else { throw fail("unknown output \(o)") }; outs.append(t) }
+            guard !ins.isEmpty, !outs.isEmpty else { throw fail("a functional model needs inputs and outputs") }
+            return Model(inputs: ins, outputs: outs, name: modelName)
+        default:
+            let layer = try LayerRegistry.make(LayerConfig(className: className, name: modelName ?? className, values: root["config"]?.object ?? [:]))
+            guard let model = layer as? Model else { throw fail("\(className) is registered but is not a Model") }
+            if let shapes = root["built_input_shapes"]?.array?.compactMap(\.ints) { model.buildIfNeeded(shapes) }
+            return model
+        }
+    }
+
+    // MARK: Weights from other frameworks
+
+    /// Loads weights by name into this model: `mapping` renames source tensors to parameter names
+    /// (unmapped names are used as they are), and a 2-D source whose transpose fits a parameter is
+    /// transposed (PyTorch's Linear stores [out, in], Dense's kernel is [in, out]). Every missing,
+    /// unexpected or misshapen tensor is reported at once, and nothing changes unless all fit.
+    ///
+    /// ```swift
+    /// let (state, _) = try SafeTensors.read(from: URL(fileURLWithPath: "torch_mlp.safetensors"))
+    /// try model.loadWeights(state, mapping: ["0.weight": "layers.0.kernel", "0.bias": "layers.0.bias"])
+    /// ```
+    public func loadWeights(_ tensors: [String: Tensor], mapping: [String: String] = [:], ignoring: Set<String> = []) throws(NablaError) {
+        let params = Dictionary(uniqueKeysWithValues: namedParameters().map { ($0.name, $0.parameter) })
+        var renamed: [String: Tensor] = [:]
+        var problems: [String] = []
+        for (source, t) in tensors where !ignoring.contains(source) {
+            let target = mapping[source] ?? source
+            guard let p = params[target] else { problems.append("unexpected \(source)\(target != source ? " (as \(target))" : "")"); continue }
+            var value = t.dtype == p.value.dtype ? t : (t.dtype.isFloatingPoint && p.value.dtype.isFloatingPoint ? t.cast(to: p.value.dtype) : t)
+            if value.shape != p.shape && value.rank == 2 && value.shape.reversed() == p.shape { value = value.T.detached() }
+            renamed[target] = value
+        }
+        for name in params.keys.sorted() where renamed[name] == nil { problems.append("missing \(name) \(params[name]!.shape)") }
+        guard problems.isEmpty else { throw .weightsMismatch(problems.sorted()) }
+        try loadStateDict(renamed)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Nabla
+import NablaNN
+import Testing
+
+func scratchFolder() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-save-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// A user-defined model type, registered so that saved copies can be rebuilt.
+final class ScaledMLP: Model {
+    let scale: Double
+    let hidden: Dense
+    let out: Dense
+
+    init(scale: Double, name: String? = nil) {
+        self.scale = scale
+        hidden = Dense(units: 6, activation: .relu, inputDim: 3)
+        out = Dense(units: 2, inputDim: 6)
+        super.init(name: name)
+    }
+
+    override var typeName: String { "ScaledMLP" }
+    override var config: [String: JSONValue] { ["scale": .number(scale)] }
+    override func forward(_ x: Tensor) -> Tensor { out(hidden(x)) * scale }
+
+    static let registered: Bool = {
+        LayerRegistry.register("ScaledMLP") { c throws(NablaError) in ScaledMLP(scale: try c.double("scale"), name: c.name) }
+        return true
+    }()
+}
+
+@Suite("Saving and loading models", .serialized)
+struct SavingTests {
+    func roundTrip(_ model: Model, _ inputs: [Tensor]) throws -> Model {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(to: dir)
+        let loaded = try Model.load(from: dir)
+        let a = try model.predictAll(inputs), b = try loaded.predictAll(inputs)
+        for (x, y) in zip(a, b) { #expect(maxDifference(x, y) == 0) }
+        #expect(loaded.summary() == model.summary())
+        return loaded
+    }
+
+    @Test("a Sequential model with every kind of layer comes back identical and compiled")
+    func sequential() throws {
+        let model = Sequential([
+            Dense(units: 8, activation: .gelu, inputDim: 4), BatchNormalization(), Dropout(rate: 0.3),
+            LayerNormalization(), Activation(.tanh), Reshape([2, 4]), Flatten(), Dense(units: 3, activation: .softmax),
+        ])
+        try model.compile(optimizer: RMSprop(learningRate: 0.01), loss: "sparse_categorical_crossentropy", metrics: ["accuracy"])
+        let x = Tensor.randomNormal([16, 4]), y = Tensor.randomInt([16], low: 0, high: 3)
+        try model.fit(x, y, epochs: 2, verbose: 0)
+        let loaded = try roundTrip(model, [x])
+        #expect(loaded.optimizer?.name == "rmsprop" && loaded.optimizer?.learningRate == 0.01)
+        let a = try model.evaluate(x, y, verbose: 0), b = try loaded.evaluate(x, y, verbose: 0)
+        #expect(a.loss == b.loss && a["accuracy"] == b["accuracy"])
+    }
+
+    @Test("a functional model with two inputs, concatenation and an embedding")
+    func functional() throws {
+        let ids = Input(shape: [3], dtype: .int32, name: "ids"), feats = Input(shape: [2], name: "feats")
+        let embedded = Flatten()(Embedding(inputDim: 10, outputDim: 4)(ids))
+        let merged = Concatenate()([embedded, Dense(units: 5, activation: .relu)(feats)])
+        let model = Model(inputs: [ids, feats], outputs: [Dense(units: 1)(merged), Dense(units: 2)(merged)], name: "two_heads")
+        _ = try roundTrip(model, [Tensor.randomInt([7, 3], low: 0, high: 10), Tensor.randomNormal([7, 2])])
+    }
+
+    @Test("a subclassed model loads through the registry")
+    func subclassed() throws {
+        #expect(ScaledMLP.registered)
+        let model = ScaledMLP(scale: 0.5)
+        _ = try roundTrip(model, [Tensor.randomNormal([4, 3])])
+    }
+
+    @Test("mismatched weights are all reported at once; broken folders name the file")
+    func errors() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = Sequential([Dense(units: 3, inputDim: 2), Dense(units: 1)])
+        try model.save(to: dir)
+        var state = model.stateDict()
+        state["layers.0.kernel"] = Tensor.zeros([5, 3])
+        state.removeValue(forKey: "layers.1.bias")
+        try SafeTensors.write(state, to: dir.appendingPathComponent(ModelFiles.weights))
+        #expect(throws: NablaError.weightsMismatch(["layers.0.kernel: shape [5, 3], expected [2, 3]", "missing layers.1.bias [1]"])) {
+            try Model.load(from: dir)
+        }
+        try Data("{not json".utf8).write(to: dir.appendingPathComponent(ModelFiles.config))
+        do { _ = try Model.load(from: dir); Issue.record("accepted") } catch {
+            #expect(error.description.contains("config.json: not valid JSON"))
+        }
+        try Data(#"{"class_name": "Sequential", "layers": [{"class_name": "Densee", "name": "d", "config": {}}]}"#.utf8)
+            .write(to: dir.appendingPathComponent(ModelFiles.config))
+        do { _ = try Model.load(from: dir); Issue.record("accepted") } catch {
+            #expect(error.description.contains("unknown layer class \"Densee\""))
+        }
+        do { _ = try Model.load(from: dir.appendingPathComponent("nowhere")); Issue.record("accepted") } catch {
+            #expect(error.description.contains("config.json: no such file"))
+        }
+    }
+
+    @Test("a PyTorch state_dict saved as safetensors loads into the matching model")
+    func pytorchWeights() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let (state, _) = try SafeTensors.read(from: fixtures.appendingPathComponent("torch_mlp.safetensors"))
+        let io = try NumPyArchive.read(from: fixtures.appendingPathComponent("torch_mlp_io.npz"))
+        let model = Sequential([Dense(units: 8, activation: .relu, inputDim: 4), Dense(units: 3)])
+        try model.loadWeights(state, mapping: ["0.weight": "layers.0.kernel", "0.bias": "layers.0.bias",
+                                               "2.weight": "layers.1.kernel", "2.bias": "layers.1.bias"])
+        #expect(maxDifference(model(io["x"]!), io["y"]!) < 1e-5)
+        #expect(throws: NablaError.weightsMismatch(["missing layers.1.bias [3]", "missing layers.1.kernel [8, 3]", "unexpected 2.bias", "unexpected 2.weight"])) {
+            try model.loadWeights(state, mapping: ["0.weight": "layers.0.kernel", "0.bias": "layers.0.bias"])
+        }
+    }
+}
