@@ -19,7 +19,8 @@ public struct CSVDataset: Sendable {
 
     /// Reads `path`. The first line is a header when any of its fields is not a number. The label
     /// column is named by header name or 0-based index; by default `label`, or else the last column.
-    public init(path: String, labelColumn: String? = nil) throws(DataError) {
+    /// With `featuresOnly`, every column is a feature and `labels` is empty.
+    public init(path: String, labelColumn: String? = nil, featuresOnly: Bool = false) throws(DataError) {
         guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw .unreadable(path: path, reason: "not UTF-8 text") }
@@ -30,7 +31,9 @@ public struct CSVDataset: Sendable {
         if hasHeader { lines.removeFirst() }
         guard !lines.isEmpty else { throw .invalid("\(path): no data rows after the header") }
         let labelIndex: Int
-        if let labelColumn {
+        if featuresOnly {
+            labelIndex = -1
+        } else if let labelColumn {
             if let i = header.firstIndex(of: labelColumn) { labelIndex = i }
             else if let i = Int(labelColumn), i >= 0, i < header.count { labelIndex = i }
             else { throw .invalid("\(path): no label column \"\(labelColumn)\"; columns: \(header.joined(separator: ", "))") }
@@ -50,14 +53,14 @@ public struct CSVDataset: Sendable {
                 }
                 values.append(v)
             }
-            rawLabels.append(fields[labelIndex])
+            if labelIndex >= 0 { rawLabels.append(fields[labelIndex]) }
         }
         let classes = Array(Set(rawLabels)).sorted { a, b in
             if let x = Double(a), let y = Double(b) { return x < y }
             return a < b
         }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
-        features = Tensor(shape: [lines.count, header.count - 1], values: values)
+        features = Tensor(shape: [lines.count, header.count - (labelIndex >= 0 ? 1 : 0)], values: values)
         labels = Tensor(values: rawLabels.map { index[$0]! })
         featureNames = header.enumerated().filter { $0.offset != labelIndex }.map(\.element)
         classNames = classes

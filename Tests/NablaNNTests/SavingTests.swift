@@ -51,7 +51,7 @@ struct SavingTests {
             Dense(units: 8, activation: .gelu, inputDim: 4), BatchNormalization(), Dropout(rate: 0.3),
             LayerNormalization(), Activation(.tanh), Reshape([2, 4]), Flatten(), Dense(units: 3, activation: .softmax),
         ])
-        try model.compile(optimizer: RMSprop(learningRate: 0.01), loss: "sparse_categorical_crossentropy", metrics: ["accuracy"])
+        try model.compile(optimizer: RMSprop(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
         let x = Tensor.randomNormal([16, 4]), y = Tensor.randomInt([16], low: 0, high: 3)
         try model.fit(x, y, epochs: 2, verbose: 0)
         let loaded = try roundTrip(model, [x])

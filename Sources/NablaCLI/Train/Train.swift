@@ -4,8 +4,56 @@ import Nabla
 import NablaData
 import NablaNN
 
+/// The settings of a training run, kept in the checkpoint folder so that `--resume` can continue it.
+struct RunConfig: Codable, Equatable {
+    var dataset = "digits"
+    var labelColumn: String?
+    var hidden = "256,128"
+    var epochs = 30
+    var batchSize = 32
+    var optimizer = "adam"
+    var learningRate: Double?
+    var testSplit = 0.2
+    var validationSplit = 0.1
+    var seed: UInt64 = 42
+
+    static let fileName = "run.json"
+
+    func hiddenSizes() throws -> [Int] {
+        let parts = hidden.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let sizes = parts.compactMap { Int($0) }
+        guard sizes.count == parts.count, sizes.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
+        }
+        return sizes
+    }
+}
+
+/// The data of a run: features, labels, class count, and the seeded train/test split.
+struct RunData {
+    let train: (x: Tensor, y: Tensor)
+    let test: (x: Tensor, y: Tensor)
+    let features: Int
+    let classes: Int
+
+    init(_ config: RunConfig) throws {
+        let x: Tensor, y: Tensor, classes: Int
+        if config.dataset == "digits" {
+            (x, y) = Digits.load()
+            classes = Digits.classCount
+        } else {
+            let csv = try CSVDataset(path: config.dataset, labelColumn: config.labelColumn)
+            guard csv.classNames.count >= 2 else { throw ValidationError("\(config.dataset): the label column has only one class") }
+            (x, y, classes) = (csv.features, csv.labels, csv.classNames.count)
+        }
+        (train, test) = trainTestSplit(x, y, testFraction: config.testSplit, seed: config.seed)
+        features = x.shape[1]
+        self.classes = classes
+    }
+}
+
 /// `nabla train`: trains a classifier (an MLP) on the embedded digits or on a CSV file, holds out a
-/// test split, and reports the test accuracy.
+/// test split, and reports the test accuracy; checkpoints, resumes and saves on request.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a classifier and report its accuracy on a held-out test split.",
@@ -48,56 +96,96 @@ struct Train: ParsableCommand {
     @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.")
     var verbose = 1
 
+    @Option(help: "Write a checkpoint into this folder after every epoch (the last 3 are kept).")
+    var checkpointDir: String?
+
+    @Option(help: "Continue the run whose checkpoints are in this folder, with its settings.")
+    var resume: String?
+
+    @Option(help: "Save the trained model into this folder (config.json and model.safetensors).")
+    var save: String?
+
+    var config: RunConfig {
+        RunConfig(dataset: dataset, labelColumn: labelColumn, hidden: hidden, epochs: epochs, batchSize: batchSize,
+                  optimizer: optimizer, learningRate: learningRate, testSplit: testSplit, validationSplit: validationSplit, seed: seed)
+    }
+
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard testSplit > 0 && testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
         guard (0...2).contains(verbose) else { throw ValidationError("--verbose must be 0, 1 or 2, got \(verbose)") }
-        _ = try hiddenSizes()
+        _ = try config.hiddenSizes()
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
     }
 
-    func hiddenSizes() throws -> [Int] {
-        let parts = hidden.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let sizes = parts.compactMap { Int($0) }
-        guard sizes.count == parts.count, sizes.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
-        }
-        return sizes
-    }
-
     func run() throws {
-        RandomGenerator.global.seed(seed)
-        let (x, y, classes) = try loadData()
-        let (train, test) = trainTestSplit(x, y, testFraction: testSplit, seed: seed)
-        var layers: [Layer] = []
-        for (i, units) in try hiddenSizes().enumerated() {
-            layers.append(Dense(units: units, activation: .relu, inputDim: i == 0 ? x.shape[1] : nil))
+        var config = self.config
+        var checkpoints = checkpointDir.map { URL(fileURLWithPath: $0) }
+        if let resume {
+            let dir = URL(fileURLWithPath: resume)
+            let runFile = dir.appendingPathComponent(RunConfig.fileName)
+            guard let data = FileManager.default.contents(atPath: runFile.path) else {
+                throw ValidationError("--resume \(resume): no \(RunConfig.fileName) there (was it written by nabla train --checkpoint-dir?)")
+            }
+            do { config = try JSONDecoder().decode(RunConfig.self, from: data) } catch {
+                throw ValidationError("\(runFile.path): not a run description: \(error.localizedDescription)")
+            }
+            checkpoints = dir
         }
-        layers.append(Dense(units: classes))
-        let model = Sequential(layers)
-        let opt = try Optimizer.named(optimizer)
-        if let learningRate { opt.learningRate = learningRate }
-        try model.compile(optimizer: opt, loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
-        if verbose > 0 {
+        RandomGenerator.global.seed(config.seed)
+        let data = try RunData(config)
+        let model = try Train.makeModel(config, data)
+        var initialEpoch = 0
+        var callbacks: [Callback] = []
+        if let dir = checkpoints {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            AtomicFile.removeStaleTemporaries(in: dir)
+            let runFile = dir.appendingPathComponent(RunConfig.fileName)
+            if resume == nil {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try AtomicFile.write(try encoder.encode(config), to: runFile)
+            }
+            var history: [String: [Double]] = [:]
+            if resume != nil, let latest = TrainingCheckpoint.latest(in: dir) {
+                (initialEpoch, history) = try TrainingCheckpoint.restore(model, from: latest)
+                if verbose > 0 { print("resuming from \(latest.lastPathComponent): \(initialEpoch) of \(config.epochs) epochs done") }
+            }
+            callbacks.append(ModelCheckpoint(directory: dir, keep: 3, history: history))
+        }
+        if verbose > 0 && initialEpoch == 0 {
             print(model.summary())
-            print("data: \(dataset), \(train.x.shape[0]) training and \(test.x.shape[0]) test samples, \(x.shape[1]) features, \(classes) classes")
+            print("data: \(config.dataset), \(data.train.x.shape[0]) training and \(data.test.x.shape[0]) test samples, \(data.features) features, \(data.classes) classes")
         }
-        try model.fit(train.x, train.y, batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit)
-        let result = try model.evaluate(test.x, test.y, batchSize: 256, verbose: 0)
+        if initialEpoch < config.epochs {
+            try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: verbose,
+                          validationSplit: config.validationSplit, callbacks: callbacks, initialEpoch: initialEpoch)
+        }
+        let result = try model.evaluate(data.test.x, data.test.y, batchSize: 256, verbose: 0)
+        if let save {
+            let url = URL(fileURLWithPath: save)
+            try model.save(to: url)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(config), to: url.appendingPathComponent(RunConfig.fileName))
+            if verbose > 0 { print("saved the model to \(save)") }
+        }
         print("test loss: \(String(format: "%.4f", result.loss))")
         print("test accuracy: \(String(format: "%.4f", result["accuracy"] ?? 0))")
     }
 
-    private func loadData() throws -> (Tensor, Tensor, Int) {
-        if dataset == "digits" {
-            let (images, labels) = Digits.load()
-            return (images, labels, Digits.classCount)
+    static func makeModel(_ config: RunConfig, _ data: RunData) throws -> Model {
+        var layers: [Layer] = []
+        for (i, units) in try config.hiddenSizes().enumerated() {
+            layers.append(Dense(units: units, activation: .relu, inputDim: i == 0 ? data.features : nil))
         }
-        let csv = try CSVDataset(path: dataset, labelColumn: labelColumn)
-        guard csv.classNames.count >= 2 else { throw ValidationError("\(dataset): the label column has only one class") }
-        return (csv.features, csv.labels, csv.classNames.count)
+        layers.append(Dense(units: data.classes))
+        let model = Sequential(layers)
+        let opt = try Optimizer.named(config.optimizer)
+        if let lr = config.learningRate { opt.learningRate = lr }
+        try model.compile(optimizer: opt, loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        return model
     }
 }
-

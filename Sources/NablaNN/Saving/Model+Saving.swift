@@ -54,7 +54,8 @@ extension Model {
         }
         if let optimizer, let loss {
             root["compile"] = ["optimizer": .string(optimizer.name), "learning_rate": .number(optimizer.learningRate),
-                               "loss": .string(loss.name), "metrics": .array(metrics.map { .string($0.name) })]
+                               "loss": .string(loss.name), "from_logits": .bool(Model.fromLogits(loss)),
+                               "metrics": .array(metrics.map { .string($0.name) })]
         }
         return .object(root)
     }
@@ -103,9 +104,27 @@ extension Model {
         if let c = root["compile"]?.object, let opt = c["optimizer"]?.string, let loss = c["loss"]?.string {
             let o = try Optimizer.named(opt)
             if let lr = c["learning_rate"]?.double { o.learningRate = lr }
-            try model.compile(optimizer: o, loss: loss, metrics: (c["metrics"]?.array ?? []).compactMap(\.string))
+            var l = try Losses.named(loss)
+            if c["from_logits"]?.bool == true {
+                switch l {
+                case is BinaryCrossentropy: l = BinaryCrossentropy(fromLogits: true)
+                case is CategoricalCrossentropy: l = CategoricalCrossentropy(fromLogits: true)
+                case is SparseCategoricalCrossentropy: l = SparseCategoricalCrossentropy(fromLogits: true)
+                default: break
+                }
+            }
+            try model.compile(optimizer: o, loss: LossBox(loss: l), metrics: (c["metrics"]?.array ?? []).compactMap(\.string))
         }
         return model
+    }
+
+    static func fromLogits(_ loss: any Loss) -> Bool {
+        switch loss {
+        case let l as BinaryCrossentropy: l.fromLogits
+        case let l as CategoricalCrossentropy: l.fromLogits
+        case let l as SparseCategoricalCrossentropy: l.fromLogits
+        default: false
+        }
     }
 
     static func build(from root: JSONValue, file: String) throws(NablaError) -> Model {
@@ -189,4 +208,10 @@ extension Model {
         guard problems.isEmpty else { throw .weightsMismatch(problems.sorted()) }
         try loadStateDict(renamed)
     }
+}
+
+/// A loss value of unknown concrete type, for `compile`.
+struct LossBox: LossConvertible {
+    let loss: any Loss
+    func makeLoss() -> any Loss { loss }
 }
