@@ -73,3 +73,51 @@ struct CLITests {
         }
     }
 }
+
+@Suite("Crash-safe training", .enabled(if: CLI.binary != nil, "build the nabla executable first (swift build)"))
+struct KillAndResumeTests {
+    @Test("a run killed with SIGKILL at random moments and resumed ends bit-identical to an uninterrupted run")
+    func killAndResume() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-kill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let args = ["--epochs", "30", "--hidden", "48", "--seed", "5", "--verbose", "0"]
+        let straight = try CLI.run(["train"] + args + ["--checkpoint-dir", root.appendingPathComponent("a").path,
+                                                       "--save", root.appendingPathComponent("model-a").path])
+        #expect(straight.status == 0, "\(straight.stderr)")
+
+        var rng = SystemRandomNumberGenerator()
+        let checkpoints = root.appendingPathComponent("b"), model = root.appendingPathComponent("model-b").path
+        var kills = 0, attempts = 0, resumedFromCheckpoint = 0
+        var finished = false
+        while !finished && attempts < 40 {
+            attempts += 1
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+            if attempts > 1 && existing.contains(where: { $0.hasPrefix("checkpoint-epoch-") }) { resumedFromCheckpoint += 1 }
+            let process = Process()
+            process.executableURL = CLI.binary!
+            process.arguments = attempts == 1
+                ? ["train"] + args + ["--checkpoint-dir", checkpoints.path, "--save", model]
+                : ["train", "--resume", checkpoints.path, "--save", model, "--verbose", "0"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if kills < 4 {
+                usleep(UInt32.random(in: 30_000...250_000, using: &rng))
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    kills += 1
+                }
+            }
+            process.waitUntilExit()
+            finished = process.terminationReason == .exit && process.terminationStatus == 0
+        }
+        #expect(finished)
+        #expect(kills >= 2, "the run finished before it could be killed twice; make it longer")
+        #expect(resumedFromCheckpoint >= 1, "no resume started from a checkpoint")
+        let a = try Data(contentsOf: root.appendingPathComponent("model-a/model.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: model).appendingPathComponent("model.safetensors"))
+        #expect(a == b, "weights differ after \(kills) kills")
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path))?.filter { $0.hasPrefix(".nabla-tmp-") } ?? []
+        #expect(leftovers.isEmpty)
+    }
+}
