@@ -12,6 +12,9 @@ public enum Digits {
     public static let featureCount = 64
     public static let classCount = 10
 
+    /// The first `count` images, [count, 64] (for examples and tests).
+    public static func sample(_ count: Int) -> Tensor { load().images[0..<count] }
+
     /// The images scaled to [0, 1] ([1797, 64] float32) and their labels ([1797] int32).
     public static func load() -> (images: Tensor, labels: Tensor) {
         guard let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters),

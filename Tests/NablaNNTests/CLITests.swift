@@ -1,4 +1,6 @@
 import Foundation
+import Nabla
+import NablaData
 import Testing
 
 /// The `nabla` executable, run as a user would (it is built by `swift build`, which .ci/run runs first).
@@ -119,5 +121,35 @@ struct KillAndResumeTests {
         #expect(a == b, "weights differ after \(kills) kills")
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path))?.filter { $0.hasPrefix(".nabla-tmp-") } ?? []
         #expect(leftovers.isEmpty)
+    }
+}
+
+@Suite("nabla commands around a saved model", .enabled(if: CLI.binary != nil, "build the nabla executable first (swift build)"))
+struct SavedModelCLITests {
+    @Test("train --save, then evaluate, predict, summary and plot")
+    func savedModel() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let model = root.appendingPathComponent("model").path, csv = root.appendingPathComponent("h.csv").path
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let train = try CLI.run(["train", "--epochs", "3", "--hidden", "32", "--verbose", "0", "--save", model,
+                                 "--csv-log", csv, "--plot", root.appendingPathComponent("c.svg").path])
+        #expect(train.status == 0, "\(train.stderr)")
+        let accuracy = train.stdout.split(separator: "\n").last { $0.hasPrefix("test accuracy:") }
+        let eval = try CLI.run(["evaluate", model])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("the test split of digits (359 samples)"))
+        #expect(accuracy != nil && eval.stdout.contains(String(accuracy!)))
+        let summary = try CLI.run(["summary", model])
+        #expect(summary.stdout.hasPrefix("Model: \"") && summary.stdout.contains(" Total params: 2,410 (9.41 KB)"))
+        let input = root.appendingPathComponent("x.npy")
+        try NumPyFile.write(Digits.sample(3), to: input)
+        let predict = try CLI.run(["predict", model, "--input", input.path])
+        #expect(predict.status == 0 && predict.stdout.split(separator: "\n").count == 3, "\(predict.stderr)")
+        let plot = try CLI.run(["plot", csv, "-o", root.appendingPathComponent("p.svg").path])
+        #expect(plot.status == 0 && FileManager.default.fileExists(atPath: root.appendingPathComponent("p.svg").path))
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("c.svg").path))
+        let missing = try CLI.run(["evaluate", root.appendingPathComponent("nothing").path])
+        #expect(missing.status != 0 && missing.stderr.contains("config.json: no such file"))
     }
 }

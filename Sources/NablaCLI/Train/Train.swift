@@ -105,6 +105,15 @@ struct Train: ParsableCommand {
     @Option(help: "Save the trained model into this folder (config.json and model.safetensors).")
     var save: String?
 
+    @Option(help: "Write TensorBoard event files (train/ and validation/) into this folder.")
+    var tensorboard: String?
+
+    @Option(help: "Draw the training curves (loss and accuracy, training and validation) into this SVG file.")
+    var plot: String?
+
+    @Option(help: "Write the per-epoch history as CSV to this file (what `nabla plot` reads).")
+    var csvLog: String?
+
     var config: RunConfig {
         RunConfig(dataset: dataset, labelColumn: labelColumn, hidden: hidden, epochs: epochs, batchSize: batchSize,
                   optimizer: optimizer, learningRate: learningRate, testSplit: testSplit, validationSplit: validationSplit, seed: seed)
@@ -139,6 +148,7 @@ struct Train: ParsableCommand {
         let model = try Train.makeModel(config, data)
         var initialEpoch = 0
         var callbacks: [Callback] = []
+        var resumedHistory: [String: [Double]] = [:]
         if let dir = checkpoints {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             AtomicFile.removeStaleTemporaries(in: dir)
@@ -154,14 +164,24 @@ struct Train: ParsableCommand {
                 if verbose > 0 { print("resuming from \(latest.lastPathComponent): \(initialEpoch) of \(config.epochs) epochs done") }
             }
             callbacks.append(ModelCheckpoint(directory: dir, keep: 3, history: history))
+            resumedHistory = history
         }
+        if let tensorboard { callbacks.append(try TensorBoard(logDir: tensorboard)) }
+        if let csvLog { callbacks.append(CSVLogger(path: csvLog, append: initialEpoch > 0)) }
         if verbose > 0 && initialEpoch == 0 {
             print(model.summary())
             print("data: \(config.dataset), \(data.train.x.shape[0]) training and \(data.test.x.shape[0]) test samples, \(data.features) features, \(data.classes) classes")
         }
+        var history = resumedHistory
         if initialEpoch < config.epochs {
-            try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: verbose,
-                          validationSplit: config.validationSplit, callbacks: callbacks, initialEpoch: initialEpoch)
+            let h = try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: verbose,
+                                  validationSplit: config.validationSplit, callbacks: callbacks, initialEpoch: initialEpoch)
+            for (k, v) in h.history { history[k, default: []] += v }
+        }
+        if let plot {
+            let svg = HistoryPlot.svg(history, title: "nabla train — \(config.dataset), hidden \(config.hidden), \(config.optimizer)")
+            try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: plot))
+            if verbose > 0 { print("wrote the training curves to \(plot)") }
         }
         let result = try model.evaluate(data.test.x, data.test.y, batchSize: 256, verbose: 0)
         if let save {
