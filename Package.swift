@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 // Arrows point one way: NablaCLI and the examples → Nabla → CNablaKernels.
@@ -40,3 +41,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets for every file reader (libFuzzer supplies `main`, hence -parse-as-library). They exist
+// only when NABLA_FUZZ is set, as .ci/run does for `swift build --sanitize=fuzzer --product fuzz-...`,
+// so that the default build stays free of them.
+if ProcessInfo.processInfo.environment["NABLA_FUZZ"] != nil {
+for (name, deps) in [("SafeTensors", ["Nabla"]), ("NumPy", ["Nabla"]), ("NumPyArchive", ["Nabla"]),
+                     ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"])] {
+    package.targets.append(.executableTarget(
+        name: "Fuzz\(name)", dependencies: deps.map { .target(name: $0) }, path: "Fuzz/\(name)",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.products.append(.executable(name: "fuzz-\(name.lowercased())", targets: ["Fuzz\(name)"]))
+}
+}

@@ -22,14 +22,21 @@ public struct CSVDataset: Sendable {
     /// With `featuresOnly`, every column is a feature and `labels` is empty.
     public init(path: String, labelColumn: String? = nil, featuresOnly: Bool = false) throws(DataError) {
         guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw .unreadable(path: path, reason: "not UTF-8 text") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "cannot open") }
+        try self.init(data: data, source: path, labelColumn: labelColumn, featuresOnly: featuresOnly)
+    }
+
+    /// Parses CSV bytes (`source` names them in errors), as `init(path:)` does a file.
+    public init(data: Data, source: String, labelColumn: String? = nil, featuresOnly: Bool = false) throws(DataError) {
+        let path = source
+        guard let text = String(data: data, encoding: .utf8) else { throw .unreadable(path: path, reason: "not UTF-8 text") }
         var lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         guard let first = lines.first else { throw .invalid("\(path): the file is empty") }
         let hasHeader = first.contains { Double($0) == nil }
         let header = hasHeader ? first : (0..<first.count).map { "column\($0)" }
         if hasHeader { lines.removeFirst() }
         guard !lines.isEmpty else { throw .invalid("\(path): no data rows after the header") }
+        guard header.count >= (featuresOnly ? 1 : 2) else { throw .invalid("\(path): needs at least \(featuresOnly ? 1 : 2) columns") }
         let labelIndex: Int
         if featuresOnly {
             labelIndex = -1

@@ -76,7 +76,9 @@ public enum NumPyArchive {
             guard compressed <= UInt64(data.count), dataStart <= data.count - Int(compressed) else {
                 throw r.error("member \(name): \(compressed) bytes of data run past the end of the file", at: dataStart)
             }
-            guard size <= 1 << 40 else { throw r.error("member \(name): claims \(size) bytes uncompressed", at: p) }
+            // Deflate cannot expand more than 1032:1, so a larger claim is a lie (and a huge allocation).
+            let plausible = method == 0 ? compressed : compressed * 1032 + 1024
+            guard size <= plausible else { throw r.error("member \(name): claims \(size) bytes uncompressed from \(compressed)", at: p) }
             let raw = data[(data.startIndex + dataStart)..<(data.startIndex + dataStart + Int(compressed))]
             let member: Data
             switch method {

@@ -58,8 +58,14 @@ public struct LayerConfig {
         guard let v = values[key]?.int else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be an integer") }
         return v
     }
+    /// An integer in 1...2²⁴ (a layer size).
+    public func positive(_ key: String) throws(NablaError) -> Int {
+        let v = try int(key)
+        guard v > 0 && v <= 1 << 24 else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be in 1...16777216, got \(v)") }
+        return v
+    }
     public func double(_ key: String) throws(NablaError) -> Double {
-        guard let v = values[key]?.double else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be a number") }
+        guard let v = values[key]?.double, v.isFinite else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be a finite number") }
         return v
     }
     public func bool(_ key: String) throws(NablaError) -> Bool {

@@ -27,15 +27,25 @@ public enum LayerRegistry {
 
     private static let builtIn: [String: Factory] = [
         "Dense": { c throws(NablaError) in
-            Dense(units: try c.int("units"), activation: try activation(c), useBias: try c.bool("use_bias"), name: c.name)
+            Dense(units: try c.positive("units"), activation: try activation(c), useBias: try c.bool("use_bias"), name: c.name)
         },
         "Activation": { c throws(NablaError) in Activation(try activation(c), name: c.name) },
-        "Dropout": { c throws(NablaError) in Dropout(rate: try c.double("rate"), name: c.name) },
+        "Dropout": { c throws(NablaError) in
+            let rate = try c.double("rate")
+            guard rate >= 0 && rate < 1 else { throw .invalidArgument("Dropout \(c.name): rate \(rate) is outside [0, 1)") }
+            return Dropout(rate: rate, name: c.name)
+        },
         "Flatten": { c in Flatten(name: c.name) },
         "Reshape": { c throws(NablaError) in Reshape(try c.ints("target_shape"), name: c.name) },
         "Concatenate": { c throws(NablaError) in Concatenate(axis: try c.int("axis"), name: c.name) },
         "Add": { c in Add(name: c.name) },
-        "Embedding": { c throws(NablaError) in Embedding(inputDim: try c.int("input_dim"), outputDim: try c.int("output_dim"), name: c.name) },
+        "Embedding": { c throws(NablaError) in
+            let i = try c.positive("input_dim"), o = try c.positive("output_dim")
+            guard i.multipliedReportingOverflow(by: o).partialValue <= Model.maxParameters, i <= Model.maxParameters, o <= Model.maxParameters else {
+                throw .invalidArgument("Embedding \(c.name): \(i) x \(o) is too large")
+            }
+            return Embedding(inputDim: i, outputDim: o, name: c.name)
+        },
         "LayerNormalization": { c throws(NablaError) in
             LayerNormalization(epsilon: try c.double("epsilon"), center: try c.bool("center"), scale: try c.bool("scale"), name: c.name)
         },

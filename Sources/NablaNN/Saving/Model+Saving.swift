@@ -93,11 +93,7 @@ extension Model {
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
             throw .invalidState("\(configURL.path): no such file (is \(url.path) a folder written by Model.save?)")
         }
-        let root: JSONValue
-        do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw .invalidState("\(configURL.path): not valid JSON: \(error.localizedDescription)")
-        }
-        let model = try build(from: root, file: configURL.path)
+        let (model, root) = try fromConfiguration(data, file: configURL.path)
         let weights: [String: Tensor]
         do { weights = try SafeTensors.read(from: url.appendingPathComponent(ModelFiles.weights)).tensors } catch { throw .file(error) }
         try model.loadStateDict(weights)
@@ -116,6 +112,73 @@ extension Model {
             try model.compile(optimizer: o, loss: LossBox(loss: l), metrics: (c["metrics"]?.array ?? []).compactMap(\.string))
         }
         return model
+    }
+
+    /// Rebuilds a model from the bytes of a `config.json` (weights freshly initialised).
+    public static func fromConfiguration(_ data: Data, file: String = "<config>") throws(NablaError) -> (model: Model, config: JSONValue) {
+        try checkNesting(data, file: file)
+        let root: JSONValue
+        do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw .invalidState("\(file): not valid JSON: \(error.localizedDescription)")
+        }
+        return (try build(from: root, file: file), root)
+    }
+
+    /// Refuses JSON nested deeper than 32 levels before a recursive parser sees it.
+    static func checkNesting(_ data: Data, file: String) throws(NablaError) {
+        var depth = 0, inString = false, escaped = false
+        for b in data {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                continue
+            }
+            if b == 0x22 { inString = true } else if b == 0x7B || b == 0x5B {
+                depth += 1
+                if depth > 32 { throw .invalidState("\(file): the JSON nests deeper than 32 levels") }
+            } else if b == 0x7D || b == 0x5D { depth -= 1 }
+        }
+    }
+
+    /// Limits that keep a hostile config from asking for absurd shapes or allocations.
+    static let maxDimension = 1 << 24, maxSampleElements = 1 << 26, maxParameters = 1 << 28
+
+    static func checkShape(_ shape: [Int], _ what: String, file: String) throws(NablaError) {
+        guard shape.count <= 8 else { throw .invalidState("\(file): \(what): rank \(shape.count) is more than 8") }
+        var n = 1
+        for d in shape {
+            guard d >= 0 && d <= maxDimension else { throw .invalidState("\(file): \(what): dimension \(d) is out of range") }
+            n *= Swift.max(d, 1)
+            guard n <= maxSampleElements else { throw .invalidState("\(file): \(what): shape \(shape) is too large") }
+        }
+    }
+
+    /// Parameters a built-in layer would create for `shapes`, checked against the budget.
+    static func checkBudget(_ layer: Layer, _ shapes: [[Int]], _ total: inout Int, file: String) throws(NablaError) {
+        for s in shapes { try checkShape(s, "input of \(layer.name)", file: file) }
+        let last = shapes.first?.last ?? 1
+        let count: Int
+        switch layer {
+        case let d as Dense: count = last * d.units + d.units
+        case let e as Embedding: count = e.inputDim * e.outputDim
+        case is LayerNormalization, is BatchNormalization: count = 4 * last
+        default: count = 0
+        }
+        total += count
+        guard total <= maxParameters else { throw .invalidState("\(file): the model would need more than \(maxParameters) parameters") }
+        let multiInput = layer is Concatenate || layer is Add
+        guard multiInput || shapes.count == 1 else { throw .invalidState("\(file): layer \(layer.name) takes one input, got \(shapes.count)") }
+        if let c = layer as? Concatenate, let rank = shapes.first?.count {
+            guard c.axis != 0, c.axis >= -rank, c.axis <= rank else { throw .invalidState("\(file): layer \(layer.name): axis \(c.axis) is out of range") }
+            guard shapes.allSatisfy({ $0.count == rank }) else { throw .invalidState("\(file): layer \(layer.name): inputs of different ranks") }
+        }
+        if let r = layer as? Reshape {
+            try checkShape(r.targetShape.map { $0 == -1 ? 1 : $0 }, "target shape of \(layer.name)", file: file)
+            let known = r.targetShape.filter { $0 != -1 }.reduce(1, *), n = (shapes.first ?? []).reduce(1, *)
+            guard r.targetShape.filter({ $0 == -1 }).count <= 1, known > 0,
+                  r.targetShape.contains(-1) ? n % known == 0 : known == n else {
+                throw .invalidState("\(file): layer \(layer.name): cannot reshape \(shapes.first ?? []) to \(r.targetShape)")
+            }
+        }
     }
 
     static func fromLogits(_ loss: any Loss) -> Bool {
@@ -138,7 +201,9 @@ extension Model {
             let layer = try LayerRegistry.make(LayerConfig(className: cls, name: name, values: cfg))
             if let shapes = entry["built_input_shapes"]?.array {
                 let s = shapes.compactMap(\.ints)
-                guard s.count == shapes.count else { throw fail("layer \(name): built_input_shapes must be lists of integers") }
+                guard s.count == shapes.count, !s.isEmpty else { throw fail("layer \(name): built_input_shapes must be lists of integers") }
+                var scratch = 0
+                try checkBudget(layer, s, &scratch, file: file)
                 layer.buildIfNeeded(s)
             }
             return layer
@@ -147,13 +212,23 @@ extension Model {
         case "Sequential":
             var layers: [Layer] = []
             for e in root["layers"]?.array ?? [] { layers.append(try makeLayer(e)) }
+            if var shape = root["input_shape"]?.ints ?? layers.first?.builtInputShapes?.first {
+                var total = 0
+                for layer in layers {
+                    try checkBudget(layer, [shape], &total, file: file)
+                    if layer.isBuilt { try layer.validate(inputShapes: [shape]) }
+                    shape = layer.outputShape(for: [shape])
+                }
+            }
             return Sequential(layers, inputShape: root["input_shape"]?.ints, name: modelName)
         case "Functional":
             var tensors: [String: SymbolicTensor] = [:]
+            var total = 0
             for e in root["layers"]?.array ?? [] {
                 guard let name = e["name"]?.string else { throw fail("a layer entry has no name") }
                 if e["class_name"]?.string == "InputLayer" {
                     guard let shape = e["config"]?["shape"]?.ints else { throw fail("input \(name) has no shape") }
+                    try checkShape(shape, "input \(name)", file: file)
                     let dtype = DType(rawValue: e["config"]?["dtype"]?.string ?? "float32") ?? .float32
                     tensors[name] = Input(shape: shape, dtype: dtype, name: name)
                     continue
@@ -166,6 +241,10 @@ extension Model {
                     args.append(t)
                 }
                 guard !args.isEmpty else { throw fail("layer \(name) has no inbound layers") }
+                let shapes = args.map(\.sampleShape)
+                try checkBudget(layer, shapes, &total, file: file)
+                layer.buildIfNeeded(shapes)
+                try layer.validate(inputShapes: shapes)
                 tensors[name] = layer(args)
             }
             let inputs = (root["inputs"]?.array ?? []).compactMap(\.string), outputs = (root["outputs"]?.array ?? []).compactMap(\.string)

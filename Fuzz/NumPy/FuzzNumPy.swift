@@ -1,0 +1,11 @@
+// libFuzzer entry point for the NumPy reader: any input must give a value or a thrown error, never a
+// crash, a hang or a huge allocation. Built by .ci/run with `swift build --sanitize=fuzzer`.
+import Foundation
+import Nabla
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzNumPy(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let data = Data(bytes: bytes, count: size)
+    _ = try? NumPyFile.decode(data, file: "fuzz")
+    return 0
+}
