@@ -117,3 +117,45 @@ struct SavingTests {
         }
     }
 }
+
+@Suite("Checkpoints", .serialized)
+struct CheckpointTests {
+    @Test("ModelCheckpoint keeps the last N, removes stale temporaries, and a restored run continues identically")
+    func everyEpoch() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("torn".utf8).write(to: dir.appendingPathComponent(AtomicFile.temporaryPrefix + "123-checkpoint"))
+        func makeModel() throws -> Sequential {
+            RandomGenerator.global.seed(11)
+            let m = Sequential([Dense(units: 8, activation: .relu, inputDim: 3), Dense(units: 1)])
+            try m.compile(optimizer: Adam(learningRate: 0.01), loss: "mse")
+            return m
+        }
+        let x = Tensor.randomNormal([64, 3], generator: RandomGenerator(seed: 1)), y = x.sum(axes: [1])
+        let a = try makeModel()
+        try a.fit(x, y, batchSize: 16, epochs: 6, verbose: 0, callbacks: [ModelCheckpoint(directory: dir, keep: 2)])
+        #expect(TrainingCheckpoint.all(in: dir).map(\.epoch) == [5, 6])
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).contains { $0.hasPrefix(AtomicFile.temporaryPrefix) })
+
+        // Restore epoch 5 into a fresh model and finish the last epoch: identical to the straight run.
+        let b = try makeModel()
+        let (epoch, history) = try TrainingCheckpoint.restore(b, from: TrainingCheckpoint.all(in: dir)[0].url)
+        #expect(epoch == 5 && history["loss"]?.count == 5)
+        try b.fit(x, y, batchSize: 16, epochs: 6, verbose: 0, initialEpoch: epoch)
+        for (k, v) in a.stateDict() { #expect(maxDifference(v, b.stateDict()[k]!) == 0, "\(k)") }
+    }
+
+    @Test("best-only checkpoints follow the monitored value; a NaN epoch keeps the last good file")
+    func bestOnly() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = Sequential([Dense(units: 1, inputDim: 2)])
+        try model.compile(optimizer: SGD(learningRate: 0.01), loss: "mse")
+        let cb = ModelCheckpoint(directory: dir, monitor: "loss", saveBestOnly: true, keep: 10)
+        cb.model = model
+        cb.onTrainBegin(logs: [:])
+        for (epoch, loss) in [0.9, 0.5, 0.7, 0.4, Double.nan].enumerated() { cb.onEpochEnd(epoch, logs: ["loss": loss]) }
+        #expect(TrainingCheckpoint.all(in: dir).map(\.epoch) == [1, 2, 4])
+        #expect(throws: NablaError.self) { try TrainingCheckpoint.restore(model, from: dir.appendingPathComponent("nothing.safetensors")) }
+    }
+}

@@ -9,7 +9,7 @@ import Nabla
 /// ```
 open class Callback: @unchecked Sendable {
     /// The model being trained.
-    public internal(set) weak var model: Model?
+    public weak var model: Model?
 
     public init() {}
 
