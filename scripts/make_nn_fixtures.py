@@ -106,6 +106,23 @@ out["metrics"] = {"scores": scores.tolist(), "truth": truth.tolist(), "auc": flo
                   "precision": float((pred & (truth == 1)).sum() / pred.sum()),
                   "recall": float((pred & (truth == 1)).sum() / (truth == 1).sum())}
 
+# Convolutions and pooling (Nabla is NHWC with kernels [kh, kw, cin/groups, filters]; PyTorch is NCHW)
+convs = []
+for (n, h, w, c, f, k, stride, pad, dil, groups) in [(2, 7, 6, 3, 4, (3, 3), (1, 1), (0, 0, 0, 0), (1, 1), 1),
+                                                      (1, 8, 8, 4, 6, (3, 2), (2, 1), (1, 1, 0, 1), (1, 1), 2),
+                                                      (2, 9, 7, 2, 3, (2, 3), (1, 2), (2, 1, 1, 2), (2, 1), 1)]:
+    x = rng.normal(size=(n, h, w, c)); wk = rng.normal(size=(k[0], k[1], c // groups, f)); bb = rng.normal(size=f)
+    xt = F.pad(T(x).permute(0, 3, 1, 2), (pad[2], pad[3], pad[0], pad[1]))
+    y = F.conv2d(xt, T(wk).permute(3, 2, 0, 1), T(bb), stride=stride, dilation=dil, groups=groups).permute(0, 2, 3, 1)
+    convs.append({"x": arr(x), "w": arr(wk), "b": arr(bb), "stride": list(stride), "padding": list(pad), "dilation": list(dil), "groups": groups, "y": arr(y.numpy())})
+pools = []
+xp = rng.normal(size=(2, 7, 6, 3))
+for kind, k, st in [("max", (2, 2), (2, 2)), ("max", (3, 2), (1, 2)), ("average", (2, 3), (2, 1))]:
+    fn = F.max_pool2d if kind == "max" else F.avg_pool2d
+    y = fn(T(xp).permute(0, 3, 1, 2), k, st).permute(0, 2, 3, 1)
+    pools.append({"kind": kind, "kernel": list(k), "stride": list(st), "y": arr(y.numpy())})
+out["conv"] = {"cases": convs, "pool_x": arr(xp), "pools": pools}
+
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn.json")
 with open(path, "w") as f:
     json.dump(out, f, separators=(",", ":"))

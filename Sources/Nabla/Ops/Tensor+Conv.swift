@@ -1,0 +1,162 @@
+import CNablaKernels
+
+/// Geometry of a 2-D convolution or pooling window over NHWC data.
+public struct Conv2DGeometry: Sendable, Equatable {
+    public var kernel: (h: Int, w: Int)
+    public var stride: (h: Int, w: Int)
+    public var dilation: (h: Int, w: Int)
+    /// Zeros added before and after each spatial axis.
+    public var padding: (top: Int, bottom: Int, left: Int, right: Int)
+
+    public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+                padding: (top: Int, bottom: Int, left: Int, right: Int) = (0, 0, 0, 0)) {
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (stride.0, stride.1)
+        self.dilation = (dilation.0, dilation.1)
+        self.padding = padding
+    }
+
+    /// Keras's "same" padding (output size ⌈input / stride⌉, extra zero at the end when odd).
+    public static func same(kernel: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+                            input: (Int, Int)) -> Conv2DGeometry {
+        func pads(_ n: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
+            let out = (n + s - 1) / s
+            let total = Swift.max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+            return (total / 2, total - total / 2)
+        }
+        let (t, b) = pads(input.0, kernel.0, stride.0, dilation.0), (l, r) = pads(input.1, kernel.1, stride.1, dilation.1)
+        return Conv2DGeometry(kernel: kernel, stride: stride, dilation: dilation, padding: (t, b, l, r))
+    }
+
+    public func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
+        let eh = (kernel.h - 1) * dilation.h + 1, ew = (kernel.w - 1) * dilation.w + 1
+        return ((h + padding.top + padding.bottom - eh) / stride.h + 1, (w + padding.left + padding.right - ew) / stride.w + 1)
+    }
+
+    public static func == (a: Conv2DGeometry, b: Conv2DGeometry) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.dilation == b.dilation && a.padding == b.padding
+    }
+}
+
+/// 2-D convolution over NHWC input `x` [N, H, W, C] with kernel `w` [KH, KW, C/groups, F] and an
+/// optional bias [F]: im2col then one GEMM per group; gradients by the transposed GEMMs and col2im.
+///
+/// ```swift
+/// let y = conv2d(x, kernel, bias, geometry: Conv2DGeometry(kernel: (3, 3)))   // [N, H-2, W-2, F]
+/// ```
+public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1) -> Tensor {
+    nablaPrecondition(x.rank == 4, "conv2d: input must be [batch, height, width, channels], got \(x.shape)")
+    nablaPrecondition(w.rank == 4, "conv2d: kernel must be [kh, kw, channels/groups, filters], got \(w.shape)")
+    nablaPrecondition(x.dtype == w.dtype && x.dtype.isFloatingPoint, "conv2d: dtypes \(x.dtype) and \(w.dtype)")
+    let (n, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let f = w.shape[3]
+    nablaPrecondition(groups >= 1 && c % groups == 0 && f % groups == 0 && w.shape[2] == c / groups,
+                      "conv2d: input \(x.shape) and kernel \(w.shape) do not fit with \(groups) groups")
+    nablaPrecondition(w.shape[0] == g.kernel.h && w.shape[1] == g.kernel.w, "conv2d: kernel \(w.shape) does not match the window \(g.kernel)")
+    let (oh, ow) = g.outputSize(h, wd)
+    nablaPrecondition(oh > 0 && ow > 0, "conv2d: input \(x.shape) is smaller than the window \(g.kernel)")
+    let cg = c / groups, fg = f / groups, k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
+    let out = Tensor(uninitializedShape: [n, oh, ow, f], dtype: x.dtype)
+    let cols = Tensor(uninitializedShape: [m, k], dtype: x.dtype)
+    for grp in 0..<groups {
+        Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg)
+        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0)
+    }
+    if let bias {
+        nablaPrecondition(bias.shape == [f], "conv2d: bias must be [\(f)], got \(bias.shape)")
+        let biased = out + bias
+        return record(biased.detached(), x, w, bias, cols: nil, geometry: g, groups: groups)
+    }
+    return record(out, x, w, nil, cols: nil, geometry: g, groups: groups)
+}
+
+private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, cols: Tensor?, geometry g: Conv2DGeometry, groups: Int) -> Tensor {
+    let inputs = bias.map { [x, w, $0] } ?? [x, w]
+    guard isGradEnabled, inputs.contains(where: { $0.requiresGrad }) else { return out }
+    let xs = x.detached(), ws = w.detached()
+    return out.recorded("conv2d", inputs) { gOut in
+        let (n, h, wd, c) = (xs.shape[0], xs.shape[1], xs.shape[2], xs.shape[3])
+        let f = ws.shape[3], cg = c / groups, fg = f / groups
+        let (oh, ow) = (gOut.shape[1], gOut.shape[2])
+        let k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
+        let cols = Tensor(uninitializedShape: [m, k], dtype: xs.dtype)
+        let dw = x.requiresGrad || w.requiresGrad ? Tensor.zeros(ws.shape, dtype: ws.dtype) : nil
+        let dx = x.requiresGrad ? Tensor.zeros([n, h, wd, c], dtype: xs.dtype) : nil
+        for grp in 0..<groups {
+            if w.requiresGrad {
+                Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg)
+                gemmStrided(cols, 0, true, gOut, grp * fg, false, dw!, grp * fg, m: k, n: fg, k: m, lda: k, ldb: f, ldc: f, beta: 0)
+            }
+            if let dx {
+                gemmStrided(gOut, grp * fg, false, ws, grp * fg, true, cols, 0, m: m, n: k, k: fg, lda: f, ldb: f, ldc: k, beta: 0)
+                Im2Col.scatterAdd(cols, dx, g, channelOffset: grp * cg, channels: cg)
+            }
+        }
+        var grads: [Tensor?] = [dx, w.requiresGrad ? dw : nil]
+        if bias != nil { grads.append(gOut.sum(axes: [0, 1, 2])) }
+        return grads
+    }
+}
+
+/// C[., cOff..] = op(A[., aOff..])·op(B[., bOff..]) with explicit leading dimensions.
+func gemmStrided(_ a: Tensor, _ aOff: Int, _ ta: Bool, _ b: Tensor, _ bOff: Int, _ tb: Bool, _ c: Tensor, _ cOff: Int,
+                 m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, beta: Double) {
+    if a.dtype == .float32 {
+        nabla_sgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Float.self) + aOff, lda, b.pointer(Float.self) + bOff, ldb,
+                    Float(beta), c.pointer(Float.self) + cOff, ldc)
+    } else {
+        nabla_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Double.self) + aOff, lda, b.pointer(Double.self) + bOff, ldb,
+                    beta, c.pointer(Double.self) + cOff, ldc)
+    }
+}
+
+/// Patch extraction for NHWC convolutions (and its adjoint), threaded over output rows.
+enum Im2Col {
+    static func gather(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int) {
+        if x.dtype == .float32 { run(x.pointer(Float.self), cols.pointer(Float.self), x.shape, g, channelOffset, channels, scatter: false) }
+        else { run(x.pointer(Double.self), cols.pointer(Double.self), x.shape, g, channelOffset, channels, scatter: false) }
+    }
+
+    static func scatterAdd(_ cols: Tensor, _ dx: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int) {
+        if dx.dtype == .float32 { run(dx.pointer(Float.self), cols.pointer(Float.self), dx.shape, g, channelOffset, channels, scatter: true) }
+        else { run(dx.pointer(Double.self), cols.pointer(Double.self), dx.shape, g, channelOffset, channels, scatter: true) }
+    }
+
+    private static func run<T: FloatingElement>(_ x: UnsafeMutablePointer<T>, _ cols: UnsafeMutablePointer<T>, _ shape: [Int],
+                                                _ g: Conv2DGeometry, _ c0: Int, _ cg: Int, scatter: Bool) {
+        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        let (oh, ow) = g.outputSize(h, w)
+        let kh = g.kernel.h, kw = g.kernel.w, k = kh * kw * cg
+        let rows = n * oh
+        // Scatter-add may write one input position from several output rows: only gather runs in parallel.
+        let body = { (range: Range<Int>) in
+            for r in range {
+                let b = r / oh, y = r % oh
+                for xo in 0..<ow {
+                    var col = cols + ((b * oh + y) * ow + xo) * k
+                    for i in 0..<kh {
+                        let iy = y * g.stride.h - g.padding.top + i * g.dilation.h
+                        for j in 0..<kw {
+                            let ix = xo * g.stride.w - g.padding.left + j * g.dilation.w
+                            if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                                let src = x + ((b * h + iy) * w + ix) * c + c0
+                                if scatter { for ch in 0..<cg { src[ch] += col[ch] } } else { for ch in 0..<cg { col[ch] = src[ch] } }
+                            } else if !scatter {
+                                for ch in 0..<cg { col[ch] = 0 }
+                            }
+                            col += cg
+                        }
+                    }
+                }
+            }
+        }
+        if scatter {
+            // Rows of different images never overlap: parallel over images.
+            Parallel.forEachRange(n, grain: Swift.max(1, 4096 / Swift.max(oh * ow * k, 1))) { imgs in
+                body((imgs.lowerBound * oh)..<(imgs.upperBound * oh))
+            }
+        } else {
+            Parallel.forEachRange(rows, grain: Swift.max(1, 16384 / Swift.max(ow * k, 1)), body)
+        }
+    }
+}
