@@ -28,7 +28,7 @@ let package = Package(
         // Layers, losses, optimizers, metrics, the Keras-style Model, callbacks.
         .target(name: "NablaNN", dependencies: ["Nabla"]),
         // Data sets and readers: the embedded digits, CSV files, splits.
-        .target(name: "NablaData", dependencies: ["Nabla"]),
+        .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
         .executableTarget(
             name: "NablaCLI",
             dependencies: ["Nabla", "NablaNN", "NablaData", .product(name: "ArgumentParser", package: "swift-argument-parser")]

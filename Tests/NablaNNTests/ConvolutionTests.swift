@@ -29,6 +29,12 @@ struct ConvolutionTests {
         let y = pool2d(NNFixtures.tensor(Self.f["pool_x"]), c["kind"] as! String == "max" ? .max : .average,
                        geometry: Conv2DGeometry(kernel: (k[0], k[1]), stride: (s[0], s[1])))
         #expect(maxDifference(y, NNFixtures.tensor(c["y"])) < 1e-12)
+        // Float32 max pooling runs the C kernel; its gradient goes to the recorded winners.
+        let x32 = NNFixtures.tensor(Self.f["pool_x"], dtype: .float32).requiringGrad()
+        let y32 = pool2d(x32, c["kind"] as! String == "max" ? .max : .average, geometry: Conv2DGeometry(kernel: (k[0], k[1]), stride: (s[0], s[1])))
+        #expect(maxDifference(y32.cast(to: .float64), NNFixtures.tensor(c["y"])) < 1e-6)
+        y32.sum().backward()
+        #expect(Swift.abs(x32.grad!.sum().item(Double.self) - Double(y32.count)) < 1e-3)
     }
 
     @Test("gradients of conv2d and pooling match finite differences")

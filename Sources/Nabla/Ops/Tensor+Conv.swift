@@ -140,7 +140,16 @@ enum Im2Col {
                             let ix = xo * g.stride.w - g.padding.left + j * g.dilation.w
                             if iy >= 0 && iy < h && ix >= 0 && ix < w {
                                 let src = x + ((b * h + iy) * w + ix) * c + c0
-                                if scatter { for ch in 0..<cg { src[ch] += col[ch] } } else { for ch in 0..<cg { col[ch] = src[ch] } }
+                                if scatter {
+                                    if T.self == Float.self {
+                                        nabla_add_into_f32(UnsafeMutableRawPointer(src).assumingMemoryBound(to: Float.self),
+                                                           UnsafeRawPointer(col).assumingMemoryBound(to: Float.self), cg)
+                                    } else {
+                                        for ch in 0..<cg { src[ch] += col[ch] }
+                                    }
+                                } else {
+                                    (col as UnsafeMutablePointer<T>).update(from: src, count: cg)
+                                }
                             } else if !scatter {
                                 for ch in 0..<cg { col[ch] = 0 }
                             }

@@ -1,3 +1,5 @@
+import CNablaKernels
+
 /// Max or average pooling over NHWC windows.
 public enum PoolKind: Sendable { case max, average }
 
@@ -15,7 +17,10 @@ public func pool2d(_ x: Tensor, _ kind: PoolKind, geometry g: Conv2DGeometry) ->
     let out = Tensor(uninitializedShape: [n, oh, ow, c], dtype: x.dtype)
     // For max pooling, the flat input index of each winner (for the gradient).
     let winners = kind == .max ? Tensor(uninitializedShape: [n, oh, ow, c], dtype: .int32) : nil
-    if x.dtype == .float32 { poolForward(x.pointer(Float.self), out.pointer(Float.self), winners?.pointer(Int32.self), x.shape, g, kind) }
+    if x.dtype == .float32 && kind == .max {
+        nabla_maxpool2d_f32(x.pointer(Float.self), out.pointer(Float.self), winners!.pointer(Int32.self), n, h, w, c, oh, ow,
+                            g.kernel.h, g.kernel.w, g.stride.h, g.stride.w, g.dilation.h, g.dilation.w, g.padding.top, g.padding.left)
+    } else if x.dtype == .float32 { poolForward(x.pointer(Float.self), out.pointer(Float.self), winners?.pointer(Int32.self), x.shape, g, kind) }
     else { poolForward(x.pointer(Double.self), out.pointer(Double.self), winners?.pointer(Int32.self), x.shape, g, kind) }
     let shape = x.shape
     return out.recorded("pool2d", x) { gOut in

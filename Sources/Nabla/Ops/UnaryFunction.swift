@@ -1,3 +1,5 @@
+import CNablaKernels
+
 /// The table of elementwise functions of one tensor: each case's forward value and, next to it,
 /// its derivative, written in terms of the input `x` and the output `y`.
 ///
@@ -171,6 +173,9 @@ extension Tensor {
         let y = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = count
         switch dtype {
+        case .float32 where f == .relu:
+            let xp = pointer(Float.self), yp = y.pointer(Float.self)
+            Parallel.forEachRange(n, grain: 1 << 17) { r in nabla_relu_f32(xp + r.lowerBound, yp + r.lowerBound, r.count) }
         case .float32:
             let xp = pointer(Float.self), yp = y.pointer(Float.self)
             Parallel.forEachRange(n) { r in f.forward(xp + r.lowerBound, yp + r.lowerBound, r.count) }
@@ -191,6 +196,9 @@ extension UnaryFunction {
         let dx = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
         let n = x.count
         switch x.dtype {
+        case .float32 where f == .relu:
+            let xp = x.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
+            Parallel.forEachRange(n, grain: 1 << 17) { r in nabla_relu_backward_f32(xp + r.lowerBound, gp + r.lowerBound, dp + r.lowerBound, r.count) }
         case .float32:
             let xp = x.pointer(Float.self), yp = y.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
             Parallel.forEachRange(n) { r in

@@ -29,6 +29,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case mlpSmall = "mlp_small"
     case mlpMedium = "mlp_medium"
     case seedKeras = "seed_keras"
+    case cnnTrain = "cnn_train"
 
     func run() -> [BenchResult] {
         switch self {
@@ -37,6 +38,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .mlpSmall: MLPBenchmark.run(name: "mlp_small", hidden: [128], batch: 32)
         case .mlpMedium: MLPBenchmark.run(name: "mlp_medium", hidden: [512, 512], batch: 128)
         case .seedKeras: [SeedKerasBenchmark.run()]
+        case .cnnTrain: [CNNBenchmark.run()]
         }
     }
 }
