@@ -8,6 +8,9 @@ import NablaNN
 struct RunConfig: Codable, Equatable {
     var dataset = "digits"
     var labelColumn: String?
+    var dataDir: String?
+    var model = "mlp"
+    var augment = false
     var hidden = "256,128"
     var epochs = 30
     var batchSize = 32
@@ -29,15 +32,29 @@ struct RunConfig: Codable, Equatable {
     }
 }
 
-/// The data of a run: features, labels, class count, and the seeded train/test split.
+/// The data of a run: features, labels, class count, and the train/test split (seeded, or the
+/// official one for MNIST and Fashion-MNIST). Images are [N, H, W, 1] for the CNN.
 struct RunData {
     let train: (x: Tensor, y: Tensor)
     let test: (x: Tensor, y: Tensor)
     let features: Int
     let classes: Int
+    /// Per-sample shape of the inputs.
+    let sampleShape: [Int]
 
     init(_ config: RunConfig) throws {
-        let x: Tensor, y: Tensor, classes: Int
+        if config.dataset == "mnist" || config.dataset == "fashion-mnist" {
+            let m = try MNIST.load(config.dataset, directory: config.dataDir)
+            let flat = config.model != "cnn"
+            func shape(_ t: Tensor) -> Tensor { flat ? t.reshaped([t.shape[0], -1]) : t }
+            train = (shape(m.trainImages), m.trainLabels)
+            test = (shape(m.testImages), m.testLabels)
+            sampleShape = Array(train.x.shape.dropFirst())
+            features = sampleShape.reduce(1, *)
+            classes = 10
+            return
+        }
+        var x: Tensor, y: Tensor, classes: Int
         if config.dataset == "digits" {
             (x, y) = Digits.load()
             classes = Digits.classCount
@@ -46,8 +63,14 @@ struct RunData {
             guard csv.classNames.count >= 2 else { throw ValidationError("\(config.dataset): the label column has only one class") }
             (x, y, classes) = (csv.features, csv.labels, csv.classNames.count)
         }
-        (train, test) = trainTestSplit(x, y, testFraction: config.testSplit, seed: config.seed)
         features = x.shape[1]
+        if config.model == "cnn" {
+            let side = Int(Double(features).squareRoot())
+            guard side * side == features else { throw ValidationError("--model cnn needs square images; \(config.dataset) has \(features) features") }
+            x = x.reshaped([x.shape[0], side, side, 1])
+        }
+        (train, test) = trainTestSplit(x, y, testFraction: config.testSplit, seed: config.seed)
+        sampleShape = Array(x.shape.dropFirst())
         self.classes = classes
     }
 }
@@ -63,8 +86,17 @@ struct Train: ParsableCommand {
             """
     )
 
-    @Option(help: "The data: 'digits' (embedded) or the path of a CSV file with numeric features and a label column.")
+    @Option(help: "The data: 'digits' (embedded), 'mnist', 'fashion-mnist', or the path of a CSV file with numeric features and a label column.")
     var dataset = "digits"
+
+    @Option(help: "Folder with the MNIST / Fashion-MNIST IDX files (default: $NABLA_DATA/NAME, ../shared/data/NAME, data/NAME, and /usr/share/datasets/fashion-mnist).")
+    var dataDir: String?
+
+    @Option(help: "Model: 'mlp' (Dense layers of --hidden) or 'cnn' (Conv 32 → pool → Conv 64 → pool → Dense 128, for images).")
+    var model = "mlp"
+
+    @Flag(help: "Augment training images with random shifts of up to 2 pixels and rotations of up to 10 degrees.")
+    var augment = false
 
     @Option(help: "For a CSV file: the label column, by header name or 0-based index (default: 'label', else the last column).")
     var labelColumn: String?
@@ -72,8 +104,8 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden layer sizes, comma-separated (each a Dense layer with ReLU).")
     var hidden = "256,128"
 
-    @Option(help: "Passes over the training data.")
-    var epochs = 30
+    @Option(help: "Passes over the training data (default: 30 for digits and CSV files, 15 for MNIST and Fashion-MNIST).")
+    var epochs: Int?
 
     @Option(help: "Samples per gradient step.")
     var batchSize = 32
@@ -115,12 +147,15 @@ struct Train: ParsableCommand {
     var csvLog: String?
 
     var config: RunConfig {
-        RunConfig(dataset: dataset, labelColumn: labelColumn, hidden: hidden, epochs: epochs, batchSize: batchSize,
+        let image = dataset == "mnist" || dataset == "fashion-mnist"
+        return RunConfig(dataset: dataset, labelColumn: labelColumn, dataDir: dataDir, model: model, augment: augment,
+                  hidden: image && hidden == "256,128" && model == "mlp" ? "512,256" : hidden, epochs: epochs ?? (image ? 15 : 30), batchSize: batchSize,
                   optimizer: optimizer, learningRate: learningRate, testSplit: testSplit, validationSplit: validationSplit, seed: seed)
     }
 
     func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard model == "mlp" || model == "cnn" else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard testSplit > 0 && testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
@@ -174,8 +209,20 @@ struct Train: ParsableCommand {
         }
         var history = resumedHistory
         if initialEpoch < config.epochs {
-            let h = try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: verbose,
+            let h: History
+            if config.augment {
+                // Validation from the end of the training data (as validationSplit does), augmentation on the rest.
+                let n = data.train.x.shape[0], cut = Int(Double(n) * (1 - config.validationSplit))
+                let augment = ImageAugmentation(maxShift: 2, maxRotation: 10)
+                let loader = DataLoader(TensorDataset(data.train.x[..<cut], data.train.y[..<cut], transform: { augment($0) }),
+                                        batchSize: config.batchSize, shuffle: true)
+                h = try model.fit(loader, epochs: config.epochs, verbose: verbose,
+                                  validationData: cut < n ? (data.train.x[cut...], data.train.y[cut...]) : nil,
+                                  callbacks: callbacks, initialEpoch: initialEpoch)
+            } else {
+                h = try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: verbose,
                                   validationSplit: config.validationSplit, callbacks: callbacks, initialEpoch: initialEpoch)
+            }
             for (k, v) in h.history { history[k, default: []] += v }
         }
         if let plot {
@@ -198,11 +245,21 @@ struct Train: ParsableCommand {
 
     static func makeModel(_ config: RunConfig, _ data: RunData) throws -> Model {
         var layers: [Layer] = []
-        for (i, units) in try config.hiddenSizes().enumerated() {
-            layers.append(Dense(units: units, activation: .relu, inputDim: i == 0 ? data.features : nil))
+        let images = config.dataset == "mnist" || config.dataset == "fashion-mnist"
+        if config.model == "cnn" {
+            // Keras's MNIST convnet, with "same" padding for images too small to shrink twice.
+            let pad: Padding = data.sampleShape[0] < 16 ? .same : .valid
+            layers = [Conv2D(filters: 32, kernelSize: (3, 3), padding: pad, activation: .relu), MaxPooling2D(),
+                      Conv2D(filters: 64, kernelSize: (3, 3), padding: pad, activation: .relu), MaxPooling2D(),
+                      Flatten(), Dropout(rate: 0.3), Dense(units: 128, activation: .relu), Dropout(rate: 0.3)]
+        } else {
+            for (i, units) in try config.hiddenSizes().enumerated() {
+                layers.append(Dense(units: units, activation: .relu, inputDim: i == 0 ? data.features : nil))
+                if images { layers.append(Dropout(rate: 0.2)) }
+            }
         }
         layers.append(Dense(units: data.classes))
-        let model = Sequential(layers)
+        let model = Sequential(layers, inputShape: data.sampleShape)
         let opt = try Optimizer.named(config.optimizer)
         if let lr = config.learningRate { opt.learningRate = lr }
         try model.compile(optimizer: opt, loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])

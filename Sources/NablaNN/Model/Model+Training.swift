@@ -201,6 +201,61 @@ extension Model {
         return history
     }
 
+    /// Trains on the batches of `source` (a `DataLoader`, say), one pass per epoch; validation, callbacks
+    /// and the returned ``History`` are as for tensors.
+    ///
+    /// ```swift
+    /// try model.fit(DataLoader(TensorDataset(x, y), batchSize: 64), epochs: 10, validationData: (xTest, yTest))
+    /// ```
+    @discardableResult
+    public func fit(_ source: some BatchSource, epochs: Int = 1, verbose: Int = 1, validationData: (Tensor, Tensor)? = nil,
+                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+        let (optimizer, loss) = try requireCompiled()
+        if let (vx, vy) = validationData { try checkData([vx], [vy]) }
+        let history = History()
+        let all = [history] + callbacks
+        for c in all { c.model = self }
+        stopTraining = false
+        for c in all { c.onTrainBegin(logs: [:]) }
+        var lastLogs: [String: Double] = [:]
+        var checked = false
+        for epoch in initialEpoch..<epochs {
+            train()
+            for c in all { c.onEpochBegin(epoch, logs: [:]) }
+            if verbose >= 1 { ProgressBar.writeToStandardOutput("Epoch \(epoch + 1)/\(epochs)\n") }
+            let steps = source.batchCount
+            var bar = ProgressBar(target: steps, verbose: verbose)
+            for m in metrics { m.reset() }
+            var lossSum = 0.0, seen = 0, step = 0
+            for (x, y) in source.epoch() {
+                if !checked { try checkData([x], [y]); checked = true }
+                for c in all { c.onBatchBegin(step, logs: [:]) }
+                let batchLoss = trainStep([x], [y], optimizer: optimizer, loss: loss)
+                lossSum += batchLoss * Double(x.shape[0])
+                seen += x.shape[0]
+                var logs = ["loss": lossSum / Double(Swift.max(seen, 1))]
+                for m in metrics { logs[m.name] = m.result() }
+                bar.update(step + 1, values: Model.ordered(logs), finishing: false)
+                for c in all { c.onBatchEnd(step, logs: logs.merging(["batch_loss": batchLoss]) { a, _ in a }) }
+                lastLogs = logs
+                step += 1
+                if stopTraining { break }
+            }
+            eval()
+            if let (vx, vy) = validationData {
+                let v = try evaluate(vx, vy, batchSize: 256, verbose: 0)
+                lastLogs["val_loss"] = v.loss
+                for (k, value) in v.metrics { lastLogs["val_" + k] = value }
+            }
+            bar.finish(steps, values: Model.ordered(lastLogs))
+            for c in all { c.onEpochEnd(epoch, logs: lastLogs) }
+            if stopTraining { break }
+        }
+        eval()
+        for c in all { c.onTrainEnd(logs: lastLogs) }
+        return history
+    }
+
     /// Keras sorts the figures by name, which puts `val_` figures last.
     static func ordered(_ logs: [String: Double]) -> [(String, Double)] {
         logs.keys.sorted().map { ($0, logs[$0]!) }
