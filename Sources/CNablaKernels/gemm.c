@@ -177,7 +177,9 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
     }
     // Few rows of A (a small batch) or small operands: packing B would cost as much as the product.
-    if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) || (m <= 48 && k * NABLA_NR <= NABLA_KC * NABLA_NC)) {
+    // (The edge panels of A are packed into t_pack_a, which holds MC x KC floats: k must fit.)
+    if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) ||
+        (m <= 48 && k * NABLA_NR <= NABLA_KC * NABLA_NC && k * NABLA_MR <= NABLA_MC * NABLA_KC)) {
         sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }

@@ -15,7 +15,7 @@ struct GemmTests {
 
     static let cases: [Case] = {
         var out: [Case] = []
-        let shapes = [(1, 1, 1), (1, 130, 70), (3, 200, 100), (4, 64, 784), (5, 7, 3), (6, 16, 8), (13, 33, 17), (64, 64, 64), (150, 70, 300), (97, 260, 41), (200, 180, 520)]
+        let shapes = [(1, 1, 1), (9, 32, 7000), (40, 20, 6100), (1, 130, 70), (3, 200, 100), (4, 64, 784), (5, 7, 3), (6, 16, 8), (13, 33, 17), (64, 64, 64), (150, 70, 300), (97, 260, 41), (200, 180, 520)]
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 out.append(Case(m: m, n: n, k: k, ta: ta, tb: tb, alpha: 1, beta: 0))
@@ -54,7 +54,8 @@ struct GemmTests {
         for i in 0..<out.count {
             worst = Swift.max(worst, Swift.abs(Double(out[i]) - expected[i]) / (1 + Swift.abs(expected[i])))
         }
-        #expect(worst < 1e-4, "\(c.testDescription) with \(String(cString: nabla_gemm_kernel_name())): worst relative error \(worst)")
+        // Float32 rounding grows with the depth of the sum, about as √k.
+        #expect(worst < 1e-4 * Swift.max(1, Double(c.k).squareRoot() / 10), "\(c.testDescription) with \(String(cString: nabla_gemm_kernel_name())): worst relative error \(worst)")
     }
 
     @Test("SIMD kernel matches the triple loop", arguments: cases)
