@@ -64,6 +64,14 @@ public struct LayerConfig {
         guard v > 0 && v <= 1 << 24 else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be in 1...16777216, got \(v)") }
         return v
     }
+    /// Two positive integers (a window size or stride).
+    public func pair(_ key: String) throws(NablaError) -> (Int, Int) {
+        let v = try ints(key)
+        guard v.count == 2, v.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
+            throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be two positive integers, got \(v)")
+        }
+        return (v[0], v[1])
+    }
     public func double(_ key: String) throws(NablaError) -> Double {
         guard let v = values[key]?.double, v.isFinite else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be a finite number") }
         return v
