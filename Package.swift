@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "SeedKeras", dependencies: ["Nabla", "NablaNN"], path: "Examples/seed-keras"),
         .executableTarget(name: "Moons", dependencies: ["Nabla", "NablaNN"], path: "Examples/moons"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla"]),
-        .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN", "NablaData"]),
+        .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN", "NablaData", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )
