@@ -47,7 +47,7 @@ let package = Package(
 // so that the default build stays free of them.
 if ProcessInfo.processInfo.environment["NABLA_FUZZ"] != nil {
 for (name, deps) in [("SafeTensors", ["Nabla"]), ("NumPy", ["Nabla"]), ("NumPyArchive", ["Nabla"]),
-                     ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"])] {
+                     ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"]), ("IDX", ["Nabla", "NablaData"])] {
     package.targets.append(.executableTarget(
         name: "Fuzz\(name)", dependencies: deps.map { .target(name: $0) }, path: "Fuzz/\(name)",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))

@@ -15,7 +15,7 @@ struct FuzzRegressionTests {
             .flatMap { dir in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).map { dir.appendingPathComponent($0) } }
     }
 
-    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv"])
+    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx"])
     func replay(_ target: String) throws {
         let files = Self.inputs(target)
         #expect(!files.isEmpty)
@@ -28,6 +28,7 @@ struct FuzzRegressionTests {
             case "numpy": ok = (try? NumPyFile.decode(data)) != nil
             case "numpyarchive": ok = (try? NumPyArchive.decode(data)) != nil
             case "modelconfig": ok = (try? Model.fromConfiguration(data)) != nil
+            case "idx": ok = (try? IDX.decode(data, source: url.lastPathComponent)) != nil
             default: ok = (try? CSVDataset(data: data, source: url.lastPathComponent)) != nil
             }
             if ok { accepted += 1 }
