@@ -153,3 +153,22 @@ struct SavedModelCLITests {
         #expect(missing.status != 0 && missing.stderr.contains("config.json: no such file"))
     }
 }
+
+@Suite("nabla explain", .enabled(if: CLI.binary != nil, "build the nabla executable first (swift build)"))
+struct ExplainCLITests {
+    @Test("a CNN trained on the digits explains a test image in a PNG")
+    func explain() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-explain-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let model = root.appendingPathComponent("cnn").path, png = root.appendingPathComponent("e.png").path
+        let train = try CLI.run(["train", "--model", "cnn", "--epochs", "3", "--verbose", "0", "--save", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let r = try CLI.run(["explain", model, "--image", "5", "-o", png])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("true class 6"))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        #expect(bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        let bad = try CLI.run(["explain", model, "--image", "99999", "-o", png])
+        #expect(bad.status != 0 && bad.stderr.contains("the test set has 359 images"))
+    }
+}

@@ -59,6 +59,21 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("float32 convolution gradients (C im2col and col2im) agree with float64")
+    func float32Gradients() {
+        let rng = RandomGenerator(seed: 9)
+        let x = Tensor.randomNormal([3, 7, 6, 4], dtype: .float64, generator: rng)
+        let w = Tensor.randomNormal([3, 2, 2, 6], dtype: .float64, generator: rng)
+        let g = Conv2DGeometry(kernel: (3, 2), stride: (2, 1), dilation: (1, 2), padding: (1, 1, 0, 2))
+        let f: ([Tensor]) -> Tensor = { t in square(conv2d(t[0], t[1], nil, geometry: g, groups: 2)).sum() }
+        let d64 = valueAndGradient(at: [x, w], of: f).gradients
+        let d32 = valueAndGradient(at: [x.cast(to: .float32), w.cast(to: .float32)], of: f).gradients
+        for (a, b) in zip(d64, d32) {
+            let scale = Nabla.abs(a).max().item(Double.self)
+            #expect(maxDifference(a, b.cast(to: .float64)) < 1e-4 * scale)
+        }
+    }
+
     @Test("layers: Conv2D same padding, Conv1D, pooling 1D/2D, global pooling, upsampling, zero padding, spatial dropout")
     func layers() {
         let x = Tensor.randomNormal([2, 9, 7, 3])

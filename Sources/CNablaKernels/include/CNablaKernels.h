@@ -64,10 +64,7 @@ void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
                  const double *a, long lda, const double *b, long ldb,
                  double beta, double *c, long ldc);
 
-#ifdef __cplusplus
-}
-#endif
-#endif
+
 
 // MARK: Optimizer updates (float32, in place)
 
@@ -88,3 +85,13 @@ void nabla_add_into_f32(float *dst, const float *src, long n);
 /// (top, left); writes the output [n, oh, ow, c] and each winner's flat input index.
 void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, long h, long w, long c, long oh, long ow,
                          long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl);
+
+/// im2col for NHWC images: cols[(n, oy, ox), (i, j, ch)] = x[n, iy, ix, c0 + ch] (zero outside), or
+/// with `scatter` the adjoint: x[...] += cols[...].
+void nabla_im2col_f32(float *x, float *cols, long n, long h, long w, long c, long oh, long ow, long kh, long kw,
+                      long sh, long sw, long dh, long dw, long pt, long pl, long c0, long cg, int scatter);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

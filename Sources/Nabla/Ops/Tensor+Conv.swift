@@ -112,13 +112,20 @@ func gemmStrided(_ a: Tensor, _ aOff: Int, _ ta: Bool, _ b: Tensor, _ bOff: Int,
 
 /// Patch extraction for NHWC convolutions (and its adjoint), threaded over output rows.
 enum Im2Col {
+    static func native(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, _ c0: Int, _ cg: Int, scatter: Bool) {
+        let (oh, ow) = g.outputSize(x.shape[1], x.shape[2])
+        nabla_im2col_f32(x.pointer(Float.self), cols.pointer(Float.self), x.shape[0], x.shape[1], x.shape[2], x.shape[3], oh, ow,
+                         g.kernel.h, g.kernel.w, g.stride.h, g.stride.w, g.dilation.h, g.dilation.w, g.padding.top, g.padding.left,
+                         c0, cg, scatter ? 1 : 0)
+    }
+
     static func gather(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int) {
-        if x.dtype == .float32 { run(x.pointer(Float.self), cols.pointer(Float.self), x.shape, g, channelOffset, channels, scatter: false) }
+        if x.dtype == .float32 { native(x, cols, g, channelOffset, channels, scatter: false) }
         else { run(x.pointer(Double.self), cols.pointer(Double.self), x.shape, g, channelOffset, channels, scatter: false) }
     }
 
     static func scatterAdd(_ cols: Tensor, _ dx: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int) {
-        if dx.dtype == .float32 { run(dx.pointer(Float.self), cols.pointer(Float.self), dx.shape, g, channelOffset, channels, scatter: true) }
+        if dx.dtype == .float32 { native(dx, cols, g, channelOffset, channels, scatter: true) }
         else { run(dx.pointer(Double.self), cols.pointer(Double.self), dx.shape, g, channelOffset, channels, scatter: true) }
     }
 
