@@ -1,6 +1,7 @@
 import Foundation
 import Nabla
 import NablaData
+import NablaNN
 import Testing
 
 /// The `nabla` executable, run as a user would (it is built by `swift build`, which .ci/run runs first).
@@ -91,10 +92,13 @@ struct KillAndResumeTests {
         let checkpoints = root.appendingPathComponent("b"), model = root.appendingPathComponent("model-b").path
         var kills = 0, attempts = 0, resumedFromCheckpoint = 0
         var finished = false
+        func checkpointCount() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []).filter { $0.hasPrefix("checkpoint-epoch-") }.count
+        }
+        func newestEpoch() -> Int { TrainingCheckpoint.latest(in: checkpoints).flatMap { Int($0.lastPathComponent.filter(\.isNumber)) } ?? 0 }
         while !finished && attempts < 40 {
             attempts += 1
-            let existing = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
-            if attempts > 1 && existing.contains(where: { $0.hasPrefix("checkpoint-epoch-") }) { resumedFromCheckpoint += 1 }
+            if attempts > 1 && checkpointCount() > 0 { resumedFromCheckpoint += 1 }
             let process = Process()
             process.executableURL = CLI.binary!
             process.arguments = attempts == 1
@@ -102,9 +106,14 @@ struct KillAndResumeTests {
                 : ["train", "--resume", checkpoints.path, "--save", model, "--verbose", "0"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            let before = newestEpoch()
             try process.run()
-            if kills < 4 {
-                usleep(UInt32.random(in: 30_000...250_000, using: &rng))
+            if kills < 3 {
+                // Kill at a random moment after this attempt has written a new checkpoint, so each
+                // resume starts from one (and may interrupt the next checkpoint's write).
+                let deadline = Date().addingTimeInterval(60)
+                while process.isRunning && newestEpoch() <= before && Date() < deadline { usleep(2_000) }
+                usleep(UInt32.random(in: 0...20_000, using: &rng))
                 if process.isRunning {
                     kill(process.processIdentifier, SIGKILL)
                     kills += 1
