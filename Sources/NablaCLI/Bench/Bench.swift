@@ -30,6 +30,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case mlpMedium = "mlp_medium"
     case seedKeras = "seed_keras"
     case cnnTrain = "cnn_train"
+    case gptTrain = "gpt_train"
 
     func run() -> [BenchResult] {
         switch self {
@@ -39,6 +40,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .mlpMedium: MLPBenchmark.run(name: "mlp_medium", hidden: [512, 512], batch: 128)
         case .seedKeras: [SeedKerasBenchmark.run()]
         case .cnnTrain: [CNNBenchmark.run()]
+        case .gptTrain: [GPTBenchmark.run()]
         }
     }
 }

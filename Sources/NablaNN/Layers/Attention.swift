@@ -1,0 +1,101 @@
+import Nabla
+
+/// Multi-head self-attention over sequences [batch, steps, dModel]: one projection to queries, keys
+/// and values, scaled dot products per head, softmax over the keys (only earlier or equal steps when
+/// `causal`), and an output projection.
+///
+/// ```swift
+/// let attention = MultiHeadAttention(heads: 4, dModel: 128, causal: true)
+/// attention(Tensor.zeros([12, 64, 128])).shape    // [12, 64, 128]
+/// ```
+public final class MultiHeadAttention: Layer {
+    public let heads: Int
+    public let dModel: Int
+    public let causal: Bool
+    public let qkv: Dense
+    public let output: Dense
+
+    public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, outputInitializer: Initializer? = nil, name: String? = nil) {
+        nablaCheck(heads > 0 && dModel % heads == 0, "MultiHeadAttention: dModel \(dModel) must divide into \(heads) heads")
+        self.heads = heads
+        self.dModel = dModel
+        self.causal = causal
+        qkv = Dense(units: 3 * dModel, useBias: useBias, kernelInitializer: kernelInitializer, inputDim: dModel)
+        output = Dense(units: dModel, useBias: useBias, kernelInitializer: outputInitializer ?? kernelInitializer, inputDim: dModel)
+        super.init(name: name)
+    }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
+        guard inputShapes[0].count == 2, inputShapes[0][1] == dModel else {
+            throw .shapeMismatch(layer: name, expected: "(None, steps, \(dModel))", actual: kerasShape([nil] + inputShapes[0]))
+        }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let (b, t) = (x.shape[0], x.shape[1])
+        let hd = dModel / heads
+        // [B, T, 3, H, hd] → three [B, H, T, hd] tensors.
+        let parts = qkv(x).reshaped([b, t, 3, heads, hd]).permuted([2, 0, 3, 1, 4]).split(parts: 3, axis: 0)
+        let q = parts[0].squeezed(axes: [0]), k = parts[1].squeezed(axes: [0]), v = parts[2].squeezed(axes: [0])
+        var scores = matmul(q, k.transposed()) * (1 / Double(hd).squareRoot())          // [B, H, T, T]
+        if causal { scores = select(Self.causalMask(t), scores, Tensor(-Double.infinity, dtype: x.dtype)) }
+        let context = matmul(softmax(scores, axis: -1), v)                                // [B, H, T, hd]
+        return output(context.permuted([0, 2, 1, 3]).reshaped([b, t, dModel]))
+    }
+
+    /// True where step j may attend to step i (i ≤ j): a lower-triangular [T, T] mask.
+    static func causalMask(_ t: Int) -> Tensor {
+        Tensor.arange(0, Double(t)).reshaped([t, 1]) .>= Tensor.arange(0, Double(t)).reshaped([1, t])
+    }
+}
+
+/// A pre-LayerNorm Transformer block (GPT-2's): x + attention(norm(x)), then x + MLP(norm(x)) with a
+/// GELU MLP of width 4·dModel.
+public final class TransformerBlock: Layer {
+    public let norm1: LayerNormalization, attention: MultiHeadAttention
+    public let norm2: LayerNormalization, expand: Dense, contract: Dense
+
+    public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true, epsilon: Double = 1e-5,
+                kernelInitializer: Initializer = .glorotUniform, residualInitializer: Initializer? = nil, name: String? = nil) {
+        norm1 = LayerNormalization(epsilon: epsilon, center: useBias)
+        attention = MultiHeadAttention(heads: heads, dModel: dModel, causal: causal, useBias: useBias,
+                                       kernelInitializer: kernelInitializer, outputInitializer: residualInitializer)
+        norm2 = LayerNormalization(epsilon: epsilon, center: useBias)
+        expand = Dense(units: 4 * dModel, activation: .gelu, useBias: useBias, kernelInitializer: kernelInitializer, inputDim: dModel)
+        contract = Dense(units: dModel, useBias: useBias, kernelInitializer: residualInitializer ?? kernelInitializer, inputDim: 4 * dModel)
+        super.init(name: name)
+        norm1.buildIfNeeded([[dModel]])
+        norm2.buildIfNeeded([[dModel]])
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let h = x + attention(norm1(x))
+        return h + contract(expand(norm2(h)))
+    }
+}
+
+/// Learned position embeddings [maxLength, dModel] added to a sequence [batch, steps, dModel].
+public final class PositionalEmbedding: Layer {
+    public let maxLength: Int, dModel: Int
+    public private(set) var table: Parameter?
+
+    public init(maxLength: Int, dModel: Int, initializer: Initializer = .randomNormal(std: 0.02), name: String? = nil) {
+        self.maxLength = maxLength
+        self.dModel = dModel
+        super.init(name: name)
+        table = Parameter(initializer.make([maxLength, dModel]))
+        buildIfNeeded([[maxLength, dModel]])
+    }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
+        guard inputShapes[0].count == 2, inputShapes[0][0] <= maxLength, inputShapes[0][1] == dModel else {
+            throw .shapeMismatch(layer: name, expected: "(None, ≤\(maxLength), \(dModel))", actual: kerasShape([nil] + inputShapes[0]))
+        }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        nablaCheck(x.shape[1] <= maxLength, "\(name): \(x.shape[1]) steps exceed the \(maxLength) positions")
+        return x + table!.value[0..<x.shape[1]]
+    }
+}
