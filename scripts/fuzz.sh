@@ -15,7 +15,8 @@ for t in "${targets[@]}"; do
     cp -r "Tests/Fuzz/corpus/$t/." "$work/"
     artifacts=$(mktemp -d)
     echo "fuzzing $t for ${seconds}s"
-    if ! .build-fuzz/release/"fuzz-$t" "$work" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+    # SWIFT_BACKTRACE off: let libFuzzer catch the trap and save the input that caused it.
+    if ! SWIFT_BACKTRACE=enable=no .build-fuzz/release/"fuzz-$t" "$work" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
             -artifact_prefix="$artifacts/" -print_final_stats=1 > "$artifacts/log.txt" 2>&1; then
         echo "FINDING in $t:"
         tail -30 "$artifacts/log.txt"

@@ -53,12 +53,18 @@ public enum IDX {
                 case 0x09: return Int32(Int8(bitPattern: p[o]))
                 case 0x0B: return Int32(Int16(bitPattern: UInt16(p[o]) << 8 | UInt16(p[o + 1])))
                 case 0x0C: return Int32(bitPattern: UInt32(p[o]) << 24 | UInt32(p[o + 1]) << 16 | UInt32(p[o + 2]) << 8 | UInt32(p[o + 3]))
-                default:   // floats and doubles are rare in IDX; keep their integer part
-                    if size == 4 { return Int32(clamping: Int(Float(bitPattern: UInt32(p[o]) << 24 | UInt32(p[o + 1]) << 16 | UInt32(p[o + 2]) << 8 | UInt32(p[o + 3])).rounded(.towardZero))) }
-                    var bits: UInt64 = 0
-                    for k in 0..<8 { bits = bits << 8 | UInt64(p[o + k]) }
-                    let d = Double(bitPattern: bits)
-                    return d.isFinite ? Int32(clamping: Int(d.rounded(.towardZero))) : 0
+                default:   // floats and doubles are rare in IDX; keep their integer part (NaN as 0)
+                    let d: Double
+                    if size == 4 {
+                        d = Double(Float(bitPattern: UInt32(p[o]) << 24 | UInt32(p[o + 1]) << 16 | UInt32(p[o + 2]) << 8 | UInt32(p[o + 3])))
+                    } else {
+                        var bits: UInt64 = 0
+                        for k in 0..<8 { bits = bits << 8 | UInt64(p[o + k]) }
+                        d = Double(bitPattern: bits)
+                    }
+                    // Clamp before converting: Int(_:) traps on NaN and on values beyond its range.
+                    guard !d.isNaN else { return 0 }
+                    return Int32(Swift.min(Swift.max(d.rounded(.towardZero), Double(Int32.min)), Double(Int32.max)))
                 }
             }
         }
