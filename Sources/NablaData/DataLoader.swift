@@ -43,9 +43,10 @@ public final class DataLoader: BatchSource, @unchecked Sendable {
     public let shuffle: Bool
     public let dropLast: Bool
     public let prefetch: Bool
-    /// Shuffling draws from this generator (the global one unless a seed is given), so a seed
-    /// reproduces the order, and resuming from a checkpoint's generator state continues it.
-    public let generator: RandomGenerator
+    /// Shuffling draws from this generator (the current one at each epoch unless a seed is given),
+    /// so a seed reproduces the order, and resuming from a checkpoint's generator state continues it.
+    public var generator: RandomGenerator { own ?? .current }
+    private let own: RandomGenerator?
 
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, prefetch: Bool = true,
                 seed: UInt64? = nil) {
@@ -55,7 +56,7 @@ public final class DataLoader: BatchSource, @unchecked Sendable {
         self.shuffle = shuffle
         self.dropLast = dropLast
         self.prefetch = prefetch
-        self.generator = seed.map { RandomGenerator(seed: $0) } ?? .global
+        self.own = seed.map { RandomGenerator(seed: $0) }
     }
 
     public var batchCount: Int {
@@ -111,13 +112,15 @@ public struct ImageAugmentation: Sendable {
     public let maxShift: Int
     public let horizontalFlip: Bool
     public let maxRotation: Double
-    public let generator: RandomGenerator
+    private let own: RandomGenerator?
+    /// The generator of the random choices (the thread's current one unless given).
+    public var generator: RandomGenerator { own ?? .current }
 
-    public init(maxShift: Int = 0, horizontalFlip: Bool = false, maxRotation: Double = 0, generator: RandomGenerator = .global) {
+    public init(maxShift: Int = 0, horizontalFlip: Bool = false, maxRotation: Double = 0, generator: RandomGenerator? = nil) {
         self.maxShift = maxShift
         self.horizontalFlip = horizontalFlip
         self.maxRotation = maxRotation
-        self.generator = generator
+        self.own = generator
     }
 
     public func callAsFunction(_ batch: Tensor) -> Tensor {

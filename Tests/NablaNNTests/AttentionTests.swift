@@ -6,7 +6,7 @@ import Testing
 struct AttentionTests {
     @Test("causal attention never looks ahead")
     func causality() {
-        RandomGenerator.global.seed(2)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 2))
         let attention = MultiHeadAttention(heads: 2, dModel: 8, causal: true)
         let x = Tensor.randomNormal([1, 5, 8])
         var changed = x.toArray(Float.self)
@@ -18,7 +18,7 @@ struct AttentionTests {
 
     @Test("attention matches a direct computation of softmax(QKᵀ/√d)V")
     func reference() {
-        RandomGenerator.global.seed(3)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 3))
         let attention = MultiHeadAttention(heads: 1, dModel: 4, causal: false, useBias: false)
         let x = Tensor.randomNormal([1, 3, 4], dtype: .float64)
         for p in attention.parameters { p.assign(p.value.cast(to: .float64)) }
@@ -31,7 +31,7 @@ struct AttentionTests {
 
     @Test("a Transformer block's gradients match finite differences")
     func gradients() {
-        RandomGenerator.global.seed(4)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 4))
         let block = TransformerBlock(heads: 2, dModel: 4)
         for p in block.parameters { p.assign(p.value.cast(to: .float64) + Tensor.randomNormal(p.shape, std: 0.1, dtype: .float64)) }
         let x = Tensor.randomNormal([2, 3, 4], dtype: .float64)
@@ -40,7 +40,7 @@ struct AttentionTests {
 
     @Test("a small GPT learns to continue a repeating sequence")
     func gptLearns() {
-        RandomGenerator.global.seed(5)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 5))
         let gpt = GPT(vocabulary: 5, context: 8, layers: 2, heads: 2, dModel: 16)
         let pattern: [Int32] = [0, 1, 2, 3, 4, 0, 1, 2, 3]
         let ids = Tensor(shape: [1, 8], values: Array(pattern[0..<8])), targets = Tensor(shape: [1, 8], values: Array(pattern[1...]))

@@ -29,6 +29,7 @@ struct LoggingTests {
 
     @Test("event files written during fit read back in TensorBoard", .enabled(if: PythonTensorBoard.available, "needs python3 with tensorboard (pip install tensorboard)"))
     func tensorBoard() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 100))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-tb-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = Sequential([Dense(units: 1, inputDim: 2)])

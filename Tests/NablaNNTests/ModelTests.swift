@@ -8,7 +8,7 @@ import Testing
 struct ModelTests {
     @Test("the founding document's program trains and evaluates")
     func seedProgram() throws {
-        RandomGenerator.global.seed(0)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 0))
         let inputs = Input(shape: [2])
         let hidden = Dense(units: 3, activation: .linear)(inputs)
         let outputs = Dense(units: 1, activation: .linear)(hidden)
@@ -26,6 +26,7 @@ struct ModelTests {
 
     @Test("a functional DAG with two inputs, shared input and concatenation")
     func functionalDAG() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 100))
         let a = Input(shape: [3]), b = Input(shape: [2])
         let left = Dense(units: 4, activation: .relu)(a)
         let right = Dense(units: 4, activation: .relu)(a)
@@ -44,6 +45,7 @@ struct ModelTests {
 
     @Test("a model with two outputs trains on one target per output")
     func multiOutput() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 101))
         let x = Input(shape: [2])
         let shared = Dense(units: 8, activation: .tanh)(x)
         let sum = Dense(units: 1, name: "sum_head")(shared)
@@ -69,17 +71,19 @@ struct ModelTests {
 
     @Test("a subclassed model fits with the same API")
     func subclassed() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 102))
         let model = TwoLayer()
         #expect(model.parameterCount == 16 + 9)
         try model.compile(optimizer: Adam(learningRate: 0.05), loss: "mse", metrics: ["mae"])
         let x = Tensor.linspace(-1, 1, count: 32).reshaped([32, 1])
         let y = square(x)
-        let h = try model.fit(x, y, batchSize: 8, epochs: 60, verbose: 0)
-        #expect(h.history["mae"]!.last! < 0.1)
+        let h = try model.fit(x, y, batchSize: 8, epochs: 150, verbose: 0)
+        #expect(h.history["mae"]!.last! < 0.1, "\(h.history["mae"]!.suffix(3))")
     }
 
     @Test("validationSplit takes the last samples, before shuffling")
     func validationSplit() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 103))
         let model = Sequential([Dense(units: 1, inputDim: 2)])
         try model.compile(optimizer: SGD(learningRate: 0.01), loss: "mse")
         let x = Tensor.randomNormal([50, 2]), y = Tensor.randomNormal([50])
@@ -90,6 +94,7 @@ struct ModelTests {
 
     @Test("evaluate and predict do not depend on the batch size")
     func batching() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 104))
         let model = Sequential([Dense(units: 3, activation: .softmax, inputDim: 4)])
         try model.compile(optimizer: "sgd", loss: "sparse_categorical_crossentropy", metrics: ["accuracy"])
         let x = Tensor.randomNormal([23, 4]), y = Tensor.randomInt([23], low: 0, high: 3)
@@ -102,6 +107,7 @@ struct ModelTests {
 
     @Test("inputs are checked before the first step, naming the layer and both shapes")
     func errors() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 105))
         let inputs = Input(shape: [4], name: "features")
         let model = Model(inputs: inputs, outputs: Dense(units: 2, name: "head")(inputs))
         #expect(throws: NablaError.invalidState("\(model.name): call compile(optimizer:loss:metrics:) before fit, evaluate or trainOnBatch")) {
@@ -144,7 +150,7 @@ struct ModelTests {
         }
         let x = Tensor(shape: [100, 2], values: points) + Tensor.randomNormal([100, 2], std: 0.1, generator: rng)
         let y = Tensor(shape: [100, 1], values: labels)
-        RandomGenerator.global.seed(1337)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 1337))
         let model = Sequential([
             Dense(units: 16, activation: .relu, kernelInitializer: .randomUniform(min: -1, max: 1), inputDim: 2),
             Dense(units: 16, activation: .relu, kernelInitializer: .randomUniform(min: -1, max: 1)),
@@ -165,7 +171,7 @@ struct ModelTests {
 
     @Test("the embedded digits train to at least 97% test accuracy")
     func digits() throws {
-        RandomGenerator.global.seed(42)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 42))
         let (x, y) = Digits.load()
         #expect(x.shape == [1797, 64] && y.shape == [1797])
         let (train, test) = trainTestSplit(x, y, testFraction: 0.2, seed: 42)
@@ -180,7 +186,7 @@ struct ModelTests {
 @Suite("Callbacks", .serialized)
 struct CallbackTests {
     func regression() throws -> (Sequential, Tensor, Tensor) {
-        RandomGenerator.global.seed(3)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 3))
         let model = Sequential([Dense(units: 1, inputDim: 3)])
         let x = Tensor.randomNormal([40, 3]), y = x.sum(axes: [1])
         return (model, x, y)
@@ -203,6 +209,7 @@ struct CallbackTests {
 
     @Test("ReduceLROnPlateau, LearningRateScheduler, TerminateOnNaN")
     func learningRates() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 107))
         let (model, x, y) = try regression()
         let sgd = SGD(learningRate: 1e-12)
         try model.compile(optimizer: sgd, loss: "mse")
@@ -221,6 +228,7 @@ struct CallbackTests {
 
     @Test("CSVLogger writes a header and one row per epoch")
     func csvLogger() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 106))
         let (model, x, y) = try regression()
         try model.compile(optimizer: "sgd", loss: "mse", metrics: ["mae"])
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-\(UUID().uuidString).csv").path

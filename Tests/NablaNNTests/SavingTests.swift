@@ -47,6 +47,7 @@ struct SavingTests {
 
     @Test("a Sequential model with every kind of layer comes back identical and compiled")
     func sequential() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 100))
         let model = Sequential([
             Dense(units: 8, activation: .gelu, inputDim: 4), BatchNormalization(), Dropout(rate: 0.3),
             LayerNormalization(), Activation(.tanh), Reshape([2, 4]), Flatten(), Dense(units: 3, activation: .softmax),
@@ -62,6 +63,7 @@ struct SavingTests {
 
     @Test("a functional model with two inputs, concatenation and an embedding")
     func functional() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 101))
         let ids = Input(shape: [3], dtype: .int32, name: "ids"), feats = Input(shape: [2], name: "feats")
         let embedded = Flatten()(Embedding(inputDim: 10, outputDim: 4)(ids))
         let merged = Concatenate()([embedded, Dense(units: 5, activation: .relu)(feats)])
@@ -71,6 +73,7 @@ struct SavingTests {
 
     @Test("a subclassed model loads through the registry")
     func subclassed() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 102))
         #expect(ScaledMLP.registered)
         let model = ScaledMLP(scale: 0.5)
         _ = try roundTrip(model, [Tensor.randomNormal([4, 3])])
@@ -78,6 +81,7 @@ struct SavingTests {
 
     @Test("mismatched weights are all reported at once; broken folders name the file")
     func errors() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 103))
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = Sequential([Dense(units: 3, inputDim: 2), Dense(units: 1)])
@@ -126,7 +130,7 @@ struct CheckpointTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data("torn".utf8).write(to: dir.appendingPathComponent(AtomicFile.temporaryPrefix + "123-checkpoint"))
         func makeModel() throws -> Sequential {
-            RandomGenerator.global.seed(11)
+            RandomGenerator.setCurrent(RandomGenerator(seed: 11))
             let m = Sequential([Dense(units: 8, activation: .relu, inputDim: 3), Dense(units: 1)])
             try m.compile(optimizer: Adam(learningRate: 0.01), loss: "mse")
             return m

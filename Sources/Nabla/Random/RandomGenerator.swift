@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A seedable source of random numbers (xoshiro256**, seeded through SplitMix64), so that a seed
 /// reproduces a run exactly. Its state can be read and restored (checkpoints do).
 ///
@@ -10,8 +16,43 @@ public final class RandomGenerator: @unchecked Sendable {
     private var s0: UInt64 = 0, s1: UInt64 = 0, s2: UInt64 = 0, s3: UInt64 = 0
     private let lock = Lock()
 
-    /// The generator used when none is passed. Seeded with 0 until ``seed(_:)`` is called.
+    /// The process-wide generator. Seeded with 0 until ``seed(_:)`` is called.
     public static let global = RandomGenerator(seed: 0)
+
+    /// The generator used when none is passed: the one installed on this thread by ``using(_:_:)``,
+    /// else ``global``.
+    public static var current: RandomGenerator {
+        guard let p = pthread_getspecific(currentKey) else { return global }
+        return Unmanaged<RandomGenerator>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// Runs `body` with `generator` as this thread's ``current`` generator: every random draw that is
+    /// not given a generator (initialisers, dropout, shuffling) uses it, so code that runs alongside
+    /// other threads is still reproducible.
+    ///
+    /// ```swift
+    /// let model = RandomGenerator.using(RandomGenerator(seed: 7)) { makeModel() }
+    /// ```
+    public static func using<R>(_ generator: RandomGenerator, _ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(currentKey)
+        pthread_setspecific(currentKey, Unmanaged.passUnretained(generator).toOpaque())
+        defer { pthread_setspecific(currentKey, previous) }
+        return try withExtendedLifetime(generator) { try body() }
+        // (setCurrent inside `body` would release this unretained value: use one or the other.)
+    }
+
+    /// Makes `generator` this thread's ``current`` generator from now on (nil: back to ``global``);
+    /// tests that run in parallel use it to stay reproducible.
+    public static func setCurrent(_ generator: RandomGenerator?) {
+        if let old = pthread_getspecific(currentKey) { Unmanaged<RandomGenerator>.fromOpaque(old).release() }
+        pthread_setspecific(currentKey, generator.map { Unmanaged.passRetained($0).toOpaque() })
+    }
+
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     public init(seed: UInt64) { reseed(seed) }
 

@@ -12,7 +12,7 @@ extension Tensor {
     /// let w = Tensor.randomNormal([784, 128], std: 0.05)
     /// ```
     public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
-                                    generator: RandomGenerator = .global) -> Tensor {
+                                    generator: RandomGenerator = .current) -> Tensor {
         nablaPrecondition(dtype.isFloatingPoint, "randomNormal: needs a floating dtype, got \(dtype)")
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = t.count
@@ -32,7 +32,7 @@ extension Tensor {
 
     /// Samples uniformly from [`low`, `high`).
     public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
-                                     generator: RandomGenerator = .global) -> Tensor {
+                                     generator: RandomGenerator = .current) -> Tensor {
         nablaPrecondition(dtype.isFloatingPoint, "randomUniform: needs a floating dtype, got \(dtype)")
         let t = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = t.count
@@ -47,7 +47,7 @@ extension Tensor {
     /// ```swift
     /// let labels = Tensor.randomInt([32], low: 0, high: 10)
     /// ```
-    public static func randomInt(_ shape: [Int], low: Int, high: Int, generator: RandomGenerator = .global) -> Tensor {
+    public static func randomInt(_ shape: [Int], low: Int, high: Int, generator: RandomGenerator = .current) -> Tensor {
         nablaPrecondition(high > low, "randomInt: empty range \(low)..<\(high)")
         let t = Tensor(uninitializedShape: shape, dtype: .int32)
         let p = t.pointer(Int32.self)

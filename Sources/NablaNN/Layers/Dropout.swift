@@ -8,18 +8,18 @@ import Nabla
 /// ```
 public final class Dropout: Layer {
     public let rate: Double
-    private let generator: RandomGenerator
+    private let own: RandomGenerator?
 
     public init(rate: Double, seed: UInt64? = nil, name: String? = nil) {
         nablaCheck(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
         self.rate = rate
-        self.generator = seed.map { RandomGenerator(seed: $0) } ?? .global
+        self.own = seed.map { RandomGenerator(seed: $0) }
         super.init(name: name)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
         guard isTraining, rate > 0 else { return x }
-        let keep = Tensor.randomUniform(x.shape, dtype: x.dtype, generator: generator) .>= Tensor(rate, dtype: x.dtype)
+        let keep = Tensor.randomUniform(x.shape, dtype: x.dtype, generator: own ?? .current) .>= Tensor(rate, dtype: x.dtype)
         return x * keep.cast(to: x.dtype) * (1 / (1 - rate))
     }
 }

@@ -36,7 +36,7 @@ public enum Initializer: Sendable, Equatable {
 
     /// A tensor of `shape` with fan-in and fan-out computed as Keras does (last two dimensions,
     /// receptive field folded in).
-    public func make(_ shape: [Int], dtype: DType = .float32, generator: RandomGenerator = .global) -> Tensor {
+    public func make(_ shape: [Int], dtype: DType = .float32, generator: RandomGenerator = .current) -> Tensor {
         let receptive = shape.count > 2 ? shape.dropLast(2).reduce(1, *) : 1
         let fanIn = Double(shape.count >= 2 ? shape[shape.count - 2] * receptive : (shape.first ?? 1))
         let fanOut = Double(shape.count >= 2 ? shape[shape.count - 1] * receptive : (shape.first ?? 1))

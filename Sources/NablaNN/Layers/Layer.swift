@@ -88,7 +88,7 @@ open class Layer: Module {
 /// Keras's process-wide layer naming: the first Dense is `dense`, the next `dense_1`.
 enum LayerNames {
     nonisolated(unsafe) private static var counters: [String: Int] = [:]
-    private static let lock = NSLockLike()
+    private static let lock = Lock()
 
     static func unique(_ base: String) -> String {
         lock.withLock {

@@ -25,34 +25,37 @@ class ConfusionMetric: Metric, @unchecked Sendable {
     }
 }
 
-/// TP / (TP + FP) of binary predictions at `threshold` (0.5).
-public final class Precision: Metric, @unchecked Sendable {
+/// A ratio of confusion counts at one threshold: precision or recall.
+public class ConfusionRatio: Metric, @unchecked Sendable {
     private let counts: ConfusionMetric
-    public init(threshold: Double = 0.5, name: String = "precision") {
+    private let ratio: (ConfusionMetric) -> (Double, Double)
+
+    init(name: String, threshold: Double, ratio: @escaping (ConfusionMetric) -> (Double, Double)) {
         counts = ConfusionMetric(name: name, threshold: threshold)
+        self.ratio = ratio
         super.init(name: name)
     }
+
     public override func update(_ yTrue: Tensor, _ yPred: Tensor) { counts.update(yTrue, yPred) }
     public override func result() -> Double {
-        let d = counts.truePositives + counts.falsePositives
-        return d == 0 ? 0 : counts.truePositives / d
+        let (num, den) = ratio(counts)
+        return den == 0 ? 0 : num / den
     }
     public override func reset() { counts.reset() }
 }
 
+/// TP / (TP + FP) of binary predictions at `threshold` (0.5).
+public final class Precision: ConfusionRatio, @unchecked Sendable {
+    public init(threshold: Double = 0.5, name: String = "precision") {
+        super.init(name: name, threshold: threshold) { ($0.truePositives, $0.truePositives + $0.falsePositives) }
+    }
+}
+
 /// TP / (TP + FN) of binary predictions at `threshold` (0.5).
-public final class Recall: Metric, @unchecked Sendable {
-    private let counts: ConfusionMetric
+public final class Recall: ConfusionRatio, @unchecked Sendable {
     public init(threshold: Double = 0.5, name: String = "recall") {
-        counts = ConfusionMetric(name: name, threshold: threshold)
-        super.init(name: name)
+        super.init(name: name, threshold: threshold) { ($0.truePositives, $0.truePositives + $0.falseNegatives) }
     }
-    public override func update(_ yTrue: Tensor, _ yPred: Tensor) { counts.update(yTrue, yPred) }
-    public override func result() -> Double {
-        let d = counts.truePositives + counts.falseNegatives
-        return d == 0 ? 0 : counts.truePositives / d
-    }
-    public override func reset() { counts.reset() }
 }
 
 /// Area under the ROC curve of binary scores, from true/false-positive rates at `thresholds` evenly

@@ -171,7 +171,7 @@ extension Model {
             if verbose >= 1 { ProgressBar.writeToStandardOutput("Epoch \(epoch + 1)/\(epochs)\n") }
             var bar = ProgressBar(target: steps, verbose: verbose)
             for m in metrics { m.reset() }
-            let order = shuffle ? RandomGenerator.global.permutation(trainCount) : Array(0..<trainCount)
+            let order = shuffle ? RandomGenerator.current.permutation(trainCount) : Array(0..<trainCount)
             var lossSum = 0.0, seen = 0
             for step in 0..<steps {
                 let idx = order[(step * batchSize)..<Swift.min((step + 1) * batchSize, trainCount)]

@@ -24,12 +24,12 @@ public enum TrainingCheckpoint {
         } catch { throw .invalidState("checkpoint: cannot encode the history: \(error)") }
         let metadata = [
             "format": "nabla-checkpoint-1", "epoch": String(epoch), "model": model.name,
-            "rng": RandomGenerator.global.state.map(String.init).joined(separator: ","), "history": historyJSON,
+            "rng": RandomGenerator.current.state.map(String.init).joined(separator: ","), "history": historyJSON,
         ]
         do { try SafeTensors.write(tensors, metadata: metadata, to: url) } catch { throw .file(error) }
     }
 
-    /// Restores weights, optimizer state and the global random generator from `url` into `model`
+    /// Restores weights, optimizer state and the current random generator from `url` into `model`
     /// (built and compiled as when it was saved); returns the completed epochs and the history.
     @discardableResult
     public static func restore(_ model: Model, from url: URL) throws(NablaError) -> (epoch: Int, history: [String: [Double]]) {
@@ -50,7 +50,7 @@ public enum TrainingCheckpoint {
         if let rng = file.metadata["rng"] {
             let words = rng.split(separator: ",").compactMap { UInt64($0) }
             guard words.count == 4 else { throw .invalidState("\(url.path): bad random generator state") }
-            RandomGenerator.global.state = words
+            RandomGenerator.current.state = words
         }
         var history: [String: [Double]] = [:]
         if let h = file.metadata["history"], let decoded = try? JSONDecoder().decode([String: [Double]].self, from: Data(h.utf8)) {

@@ -10,7 +10,7 @@ public enum LayerRegistry {
     public typealias Factory = @Sendable (LayerConfig) throws(NablaError) -> Layer
 
     nonisolated(unsafe) private static var factories: [String: Factory] = builtIn
-    private static let lock = NSLockLike()
+    private static let lock = Lock()
 
     /// Adds (or replaces) the factory for layers saved with class name `className`.
     public static func register(_ className: String, _ factory: @escaping Factory) {
