@@ -123,6 +123,19 @@ for kind, k, st in [("max", (2, 2), (2, 2)), ("max", (3, 2), (1, 2)), ("average"
     pools.append({"kind": kind, "kernel": list(k), "stride": list(st), "y": arr(y.numpy())})
 out["conv"] = {"cases": convs, "pool_x": arr(xp), "pools": pools}
 
+# Recurrent layers (PyTorch's weight_ih [gates·u, in] is Nabla's kernel transposed)
+rec = {}
+xr = rng.normal(size=(2, 5, 3))
+for kind, cls in [("simple", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)]:
+    torch.manual_seed(1)
+    m = cls(3, 4, batch_first=True).double()
+    seq, st = m(T(xr))
+    states = [st[0][0], st[1][0]] if kind == "lstm" else [st[0]]
+    rec[kind] = {"kernel": arr(m.weight_ih_l0.detach().numpy().T), "recurrent": arr(m.weight_hh_l0.detach().numpy().T),
+                 "bias": arr(m.bias_ih_l0.detach().numpy()), "recurrent_bias": arr(m.bias_hh_l0.detach().numpy()),
+                 "sequence": arr(seq.detach().numpy()), "states": [arr(t.detach().numpy()) for t in states]}
+out["recurrent"] = {"x": arr(xr), **rec}
+
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn.json")
 with open(path, "w") as f:
     json.dump(out, f, separators=(",", ":"))

@@ -1,0 +1,156 @@
+import Nabla
+
+/// The cell of a recurrent layer: one step from the input and the previous states to new states.
+public enum RecurrentCell: String, Sendable {
+    /// h' = tanh(x·W + h·U + b).
+    case simple
+    /// Hochreiter & Schmidhuber's LSTM, gates in Keras's (and PyTorch's) order i, f, g, o.
+    case lstm
+    /// Cho et al.'s GRU with the reset gate applied after the recurrent product (Keras's
+    /// `reset_after=True`, PyTorch's GRU), gates in PyTorch's order r, z, n.
+    case gru
+
+    var gates: Int { switch self { case .simple: 1; case .lstm: 4; case .gru: 3 } }
+}
+
+/// A recurrent layer over sequences [batch, steps, features] with Keras's arguments: `units`,
+/// `returnSequences` (all steps [batch, steps, units] or the last [batch, units]), `returnState`
+/// (also the final states, through ``callWithState(_:)``) and `goBackwards`.
+///
+/// ```swift
+/// let lstm = Recurrent(.lstm, units: 64, returnSequences: true)
+/// lstm(Tensor.zeros([8, 20, 16])).shape   // [8, 20, 64]
+/// ```
+public final class Recurrent: Layer {
+    public let cell: RecurrentCell
+    public let units: Int
+    public let returnSequences: Bool
+    public let returnState: Bool
+    public let goBackwards: Bool
+    /// [features, gates·units], [units, gates·units], and the input and recurrent biases [gates·units].
+    public private(set) var kernel: Parameter?
+    public private(set) var recurrentKernel: Parameter?
+    public private(set) var bias: Parameter?
+    public private(set) var recurrentBias: Parameter?
+
+    public init(_ cell: RecurrentCell, units: Int, returnSequences: Bool = false, returnState: Bool = false,
+                goBackwards: Bool = false, name: String? = nil) {
+        nablaCheck(units > 0, "\(cell): units must be positive")
+        self.cell = cell
+        self.units = units
+        self.returnSequences = returnSequences
+        self.returnState = returnState
+        self.goBackwards = goBackwards
+        super.init(name: name ?? LayerNames.unique(cell == .simple ? "simple_rnn" : cell.rawValue))
+    }
+
+    public override var typeName: String {
+        switch cell {
+        case .simple: "SimpleRNN"
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        }
+    }
+
+    public override func build(inputShapes: [[Int]]) {
+        let f = inputShapes[0].last ?? 1, g = cell.gates * units
+        kernel = Parameter(Initializer.glorotUniform.make([f, g]))
+        recurrentKernel = Parameter(Initializer.glorotUniform.make([units, g]))
+        // Keras starts the LSTM forget gate's bias at 1 (unit_forget_bias).
+        var b = [Float](repeating: 0, count: g)
+        if cell == .lstm { for i in units..<(2 * units) { b[i] = 1 } }
+        bias = Parameter(Tensor(shape: [g], values: b))
+        recurrentBias = Parameter(Tensor.zeros([g]))
+    }
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
+        returnSequences ? [inputShapes[0][0], units] : [units]
+    }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
+        guard inputShapes[0].count == 2 else { throw .shapeMismatch(layer: name, expected: "(None, steps, features)", actual: kerasShape([nil] + inputShapes[0])) }
+        if let kernel, inputShapes[0][1] != kernel.shape[0] {
+            throw .shapeMismatch(layer: name, expected: "(None, steps, \(kernel.shape[0]))", actual: kerasShape([nil] + inputShapes[0]))
+        }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor { callWithState(x).output }
+
+    /// The output and the final states (h, and c for an LSTM), optionally starting from `initialState`.
+    public func callWithState(_ x: Tensor, initialState: [Tensor]? = nil) -> (output: Tensor, states: [Tensor]) {
+        buildIfNeeded([Array(x.shape.dropFirst())])
+        nablaCheck(x.rank == 3, "\(name): expected input shape (None, steps, features), got \(x.shape)")
+        let (b, t) = (x.shape[0], x.shape[1])
+        let u = units
+        // The input projection for every step at once: [B, T, gates·u].
+        let projected = linear(x, kernel!.value, bias!.value)
+        var h = initialState?.first ?? Tensor.zeros([b, u], dtype: x.dtype)
+        var c = initialState.flatMap { $0.count > 1 ? $0[1] : nil } ?? Tensor.zeros([b, u], dtype: x.dtype)
+        var outputs: [Tensor] = []
+        let steps = goBackwards ? Array((0..<t).reversed()) : Array(0..<t)
+        for step in steps {
+            let xp = projected[.all, step]                                                  // [B, gates·u]
+            let hp = linear(h, recurrentKernel!.value, recurrentBias!.value)               // [B, gates·u]
+            switch cell {
+            case .simple:
+                h = tanh(xp + hp)
+            case .lstm:
+                let z = (xp + hp).split(parts: 4, axis: 1)
+                let i = sigmoid(z[0]), f = sigmoid(z[1]), g = tanh(z[2]), o = sigmoid(z[3])
+                c = f * c + i * g
+                h = o * tanh(c)
+            case .gru:
+                let xs = xp.split(parts: 3, axis: 1), hs = hp.split(parts: 3, axis: 1)
+                let r = sigmoid(xs[0] + hs[0]), z = sigmoid(xs[1] + hs[1])
+                let n = tanh(xs[2] + r * hs[2])
+                h = (1 - z) * n + z * h
+            }
+            if returnSequences { outputs.append(h) }
+        }
+        let output = returnSequences ? stack(outputs, axis: 1) : h
+        return (output, cell == .lstm ? [h, c] : [h])
+    }
+}
+
+/// Keras's SimpleRNN.
+public func SimpleRNN(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
+    Recurrent(.simple, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
+}
+/// Keras's LSTM.
+public func LSTM(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
+    Recurrent(.lstm, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
+}
+/// Keras's GRU (reset_after=True).
+public func GRU(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
+    Recurrent(.gru, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
+}
+
+/// Runs a recurrent layer forwards and a copy backwards and concatenates their outputs (Keras's
+/// `Bidirectional` with merge mode "concat"); with `returnSequences`, the backward outputs are
+/// put back in forward time order.
+public final class Bidirectional: Layer {
+    public let forwardLayer: Recurrent
+    public let backwardLayer: Recurrent
+
+    public init(_ layer: Recurrent, name: String? = nil) {
+        forwardLayer = layer
+        backwardLayer = Recurrent(layer.cell, units: layer.units, returnSequences: layer.returnSequences, goBackwards: !layer.goBackwards)
+        super.init(name: name)
+    }
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
+        var s = forwardLayer.outputShape(for: inputShapes)
+        s[s.count - 1] *= 2
+        return s
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let f = forwardLayer(x)
+        var b = backwardLayer(x)
+        if backwardLayer.returnSequences {
+            let t = b.shape[1]
+            b = b.indexSelect(Tensor(values: (0..<t).reversed().map { Int32($0) }), axis: 1)
+        }
+        return concatenate([f, b], axis: -1)
+    }
+}
