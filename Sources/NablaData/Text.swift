@@ -1,0 +1,141 @@
+import Foundation
+import Nabla
+
+/// The characters of a text as token ids, in sorted order (nanoGPT's and makemore's vocabulary).
+///
+/// ```swift
+/// let vocab = CharacterVocabulary(text: "hello")
+/// vocab.encode("hell")          // [1, 0, 2, 2]
+/// vocab.decode([3, 0])          // "oe"
+/// ```
+public struct CharacterVocabulary: Codable, Equatable, Sendable {
+    public let characters: [Character]
+    private let index: [Character: Int32]
+
+    public init(text: String) {
+        self.init(characters: Array(Set(text)).sorted())
+    }
+
+    public init(characters: [Character]) {
+        self.characters = characters
+        index = Dictionary(uniqueKeysWithValues: characters.enumerated().map { ($1, Int32($0)) })
+    }
+
+    public var count: Int { characters.count }
+
+    /// Token ids of `text`; characters outside the vocabulary are an error naming them.
+    public func encode(_ text: String) throws(DataError) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(text.count)
+        for ch in text {
+            guard let i = index[ch] else { throw .invalid("character \(ch.debugDescription) is not in the vocabulary of \(count)") }
+            out.append(i)
+        }
+        return out
+    }
+
+    public func decode(_ ids: [Int32]) -> String {
+        String(ids.map { $0 >= 0 && Int($0) < characters.count ? characters[Int($0)] : "?" })
+    }
+
+    enum CodingKeys: String, CodingKey { case characters }
+    public init(from decoder: Decoder) throws {
+        let s = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .characters)
+        self.init(characters: Array(s))
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(String(characters), forKey: .characters)
+    }
+}
+
+/// Keras's TextVectorization for word-level models: lowercasing and punctuation stripping, a
+/// vocabulary of the `maxTokens` most frequent words (0 is padding, 1 is "[UNK]"), and sequences
+/// padded or cut to `outputSequenceLength`.
+///
+/// ```swift
+/// let v = TextVectorization(maxTokens: 10_000, outputSequenceLength: 40)
+/// v.adapt(trainingTexts)
+/// let ids = v(["Free entry now!"])      // [1, 40] int32
+/// ```
+public struct TextVectorization: Codable, Equatable, Sendable {
+    public let maxTokens: Int
+    public let outputSequenceLength: Int
+    public let lowercase: Bool
+    public let stripPunctuation: Bool
+    public private(set) var vocabulary: [String] = ["", "[UNK]"]
+    private var index: [String: Int32] = [:]
+
+    public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true) {
+        self.maxTokens = maxTokens
+        self.outputSequenceLength = outputSequenceLength
+        self.lowercase = lowercase
+        self.stripPunctuation = stripPunctuation
+    }
+
+    /// The words of `text` after standardisation.
+    public func tokens(_ text: String) -> [String] {
+        var t = lowercase ? text.lowercased() : text
+        if stripPunctuation {
+            t = String(t.unicodeScalars.map { CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0) ? " " : Character($0) })
+        }
+        return t.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    }
+
+    /// Builds the vocabulary from `texts`: the most frequent words first, ties in alphabetical order.
+    public mutating func adapt(_ texts: [String]) {
+        var counts: [String: Int] = [:]
+        for t in texts { for w in tokens(t) { counts[w, default: 0] += 1 } }
+        let words = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+        vocabulary = ["", "[UNK]"] + words.prefix(Swift.max(0, maxTokens - 2))
+        index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })
+    }
+
+    /// Token ids [texts.count, outputSequenceLength], int32.
+    public func callAsFunction(_ texts: [String]) -> Tensor {
+        var ids: [Int32] = []
+        ids.reserveCapacity(texts.count * outputSequenceLength)
+        for t in texts {
+            var row = tokens(t).prefix(outputSequenceLength).map { index[$0] ?? 1 }
+            row += Array(repeating: 0, count: outputSequenceLength - row.count)
+            ids += row
+        }
+        return Tensor(shape: [texts.count, outputSequenceLength], values: ids)
+    }
+
+    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, vocabulary }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(maxTokens: try c.decode(Int.self, forKey: .maxTokens), outputSequenceLength: try c.decode(Int.self, forKey: .outputSequenceLength),
+                  lowercase: try c.decode(Bool.self, forKey: .lowercase), stripPunctuation: try c.decode(Bool.self, forKey: .stripPunctuation))
+        vocabulary = try c.decode([String].self, forKey: .vocabulary)
+        index = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encode(outputSequenceLength, forKey: .outputSequenceLength)
+        try c.encode(lowercase, forKey: .lowercase)
+        try c.encode(stripPunctuation, forKey: .stripPunctuation)
+        try c.encode(vocabulary, forKey: .vocabulary)
+    }
+}
+
+/// Random windows of a token stream for language modelling: inputs [batch, context] and the same
+/// windows shifted by one as targets (nanoGPT's `get_batch`).
+///
+/// ```swift
+/// let (x, y) = languageModelBatch(tokens, context: 64, batchSize: 12)
+/// ```
+public func languageModelBatch(_ tokens: [Int32], context: Int, batchSize: Int, generator: RandomGenerator = .current) -> (Tensor, Tensor) {
+    precondition(tokens.count > context, "languageModelBatch: \(tokens.count) tokens are not more than the context \(context)")
+    var x: [Int32] = [], y: [Int32] = []
+    x.reserveCapacity(batchSize * context)
+    y.reserveCapacity(batchSize * context)
+    for _ in 0..<batchSize {
+        let start = generator.nextInt(below: tokens.count - context)
+        x += tokens[start..<(start + context)]
+        y += tokens[(start + 1)...(start + context)]
+    }
+    return (Tensor(shape: [batchSize, context], values: x), Tensor(shape: [batchSize, context], values: y))
+}
