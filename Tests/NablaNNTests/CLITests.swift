@@ -181,3 +181,30 @@ struct ExplainCLITests {
         #expect(bad.status != 0 && bad.stderr.contains("the test set has 359 images"))
     }
 }
+
+@Suite("nabla lm", .enabled(if: CLI.binary != nil, "build the nabla executable first (swift build)"))
+struct LanguageModelCLITests {
+    @Test("train a character MLP on lines of names, then sample names")
+    func trainAndSample() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-lm-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let syllables = ["ka", "ri", "no", "me", "la", "so", "ta", "vi"]
+        let rng = RandomGenerator(seed: 4)
+        let names = (0..<400).map { _ in (0..<(2 + rng.nextInt(below: 2))).map { _ in syllables[rng.nextInt(below: syllables.count)] }.joined() }
+        let file = root.appendingPathComponent("names.txt")
+        try names.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let model = root.appendingPathComponent("lm").path
+        let train = try CLI.run(["lm", "train", "--data", file.path, "--model", "mlp", "--steps", "300", "--learning-rate", "0.01",
+                                 "--eval-every", "0", "--save", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let loss = train.stdout.split(separator: "\n").last { $0.hasPrefix("val loss: ") }.flatMap { Double($0.dropFirst(10)) }
+        #expect(loss != nil && loss! < 1.8, "\(train.stdout)")   // uniform over 13 symbols would be 2.56
+        let sample = try CLI.run(["lm", "sample", model, "--count", "5", "--seed", "3"])
+        #expect(sample.status == 0, "\(sample.stderr)")
+        let lines = sample.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 5 && lines.allSatisfy { $0.allSatisfy { "karinomelsotv".contains($0) } })
+        let bad = try CLI.run(["lm", "train", "--data", file.path, "--model", "lstm"])
+        #expect(bad.status != 0 && bad.stderr.contains("--model must be bigram, mlp or transformer"))
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Nabla
 import NablaData
+import NablaNN
 import Testing
 
 @Suite("Text tools")
@@ -35,5 +36,37 @@ struct TextTests {
         #expect(x.shape == [4, 8] && y.shape == [4, 8])
         let xs = x.toArray(Int32.self), ys = y.toArray(Int32.self)
         for i in 0..<32 { #expect(ys[i] == xs[i] + 1) }
+    }
+}
+
+@Suite("Character language models")
+struct CharacterModelTests {
+    @Test("sampling respects top-k and temperature")
+    func sampling() {
+        let logits = Tensor([0.1, 2.0, 0.5, 1.9])
+        let g = RandomGenerator(seed: 3)
+        #expect((0..<50).allSatisfy { _ in NablaNN.sampleToken(logits, topK: 1, generator: g) == 1 })
+        let two = Set((0..<200).map { _ in NablaNN.sampleToken(logits, topK: 2, generator: g) })
+        #expect(two == [1, 3])
+        let cold = (0..<200).map { _ in NablaNN.sampleToken(logits, temperature: 0.01, generator: g) }
+        #expect(cold.allSatisfy { $0 == 1 })
+    }
+
+    @Test("the bigram and MLP models learn a deterministic sequence")
+    func learn() {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 21))
+        let tokens: [Int32] = Array((0..<40).map { Int32($0 % 5) })
+        for lm in [BigramModel(vocabulary: 5), MLPLanguageModel(vocabulary: 5, context: 2, embeddingSize: 4, hiddenUnits: 16)] as [any CharacterModel] {
+            let adam = Adam(learningRate: 0.05)
+            let (x, y) = languageModelBatch(tokens, context: 8, batchSize: 8, generator: RandomGenerator(seed: 2))
+            let first = lm.loss(x, y).item(Double.self)
+            for _ in 0..<150 {
+                lm.loss(x, y).backward()
+                adam.update(lm)
+            }
+            let last = lm.loss(x, y).item(Double.self)
+            #expect(first > 1 && last < 0.2, "\(type(of: lm)): \(first) → \(last)")
+            #expect(lm.nextLogits(Tensor(shape: [1, 3], values: [2, 3, 4] as [Int32])).argmax().item(Int32.self) == 0)
+        }
     }
 }

@@ -1,0 +1,99 @@
+import Nabla
+
+/// A character-level language model: given the previous tokens, scores the next one.
+public protocol CharacterModel: Module {
+    /// How many previous tokens the model reads.
+    var context: Int { get }
+    /// Mean cross-entropy of `targets` [B, T] given `inputs` [B, T] (each target follows its input).
+    func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor
+    /// Logits [B, V] for the token after the last of `contexts` [B, ≤ context].
+    func nextLogits(_ contexts: Tensor) -> Tensor
+}
+
+/// The bigram model: a table of next-token logits per token (makemore's first model).
+public final class BigramModel: Model, CharacterModel {
+    public let table: Embedding
+    public var context: Int { 1 }
+
+    public init(vocabulary: Int) {
+        table = Embedding(inputDim: vocabulary, outputDim: vocabulary, initializer: .zeros)
+        super.init(name: "bigram")
+    }
+
+    public override func forward(_ ids: Tensor) -> Tensor { table(ids) }
+
+    public func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor {
+        let v = table.outputDim, n = inputs.count
+        return crossEntropy(logits: self(inputs).reshaped([n, v]), labels: targets.reshaped([n]))
+    }
+
+    public func nextLogits(_ contexts: Tensor) -> Tensor { self(contexts[.all, (contexts.shape[1] - 1)...]).squeezed(axes: [1]) }
+}
+
+/// Bengio et al.'s MLP language model as in makemore: the embeddings of the last `context` tokens,
+/// concatenated, through a tanh hidden layer to next-token logits.
+public final class MLPLanguageModel: Model, CharacterModel {
+    public let context: Int
+    public let embedding: Embedding
+    public let hidden: Dense
+    public let output: Dense
+
+    public init(vocabulary: Int, context: Int = 3, embeddingSize: Int = 10, hiddenUnits: Int = 200) {
+        self.context = context
+        embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, initializer: .randomNormal(std: 1))
+        hidden = Dense(units: hiddenUnits, activation: .tanh, inputDim: context * embeddingSize)
+        output = Dense(units: vocabulary, inputDim: hiddenUnits)
+        super.init(name: "mlp_lm")
+    }
+
+    public override func forward(_ contexts: Tensor) -> Tensor {
+        output(hidden(embedding(contexts).reshaped([contexts.shape[0], -1])))
+    }
+
+    /// Every position of the windows is a training example, with the `context` tokens before it
+    /// (the window's own earlier tokens, padded on the left with token 0).
+    public func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor {
+        let (b, t) = (inputs.shape[0], inputs.shape[1])
+        let padded = concatenate([Tensor.zeros([b, context - 1], dtype: .int32), inputs], axis: 1)
+        let windows = stack((0..<t).map { padded[.all, $0..<($0 + context)] }, axis: 1).reshaped([b * t, context])
+        return crossEntropy(logits: self(windows), labels: targets.reshaped([b * t]))
+    }
+
+    public func nextLogits(_ contexts: Tensor) -> Tensor {
+        var c = contexts
+        if c.shape[1] < context { c = concatenate([Tensor.zeros([c.shape[0], context - c.shape[1]], dtype: .int32), c], axis: 1) }
+        return self(c[.all, (c.shape[1] - context)...])
+    }
+}
+
+extension GPT: CharacterModel {
+    public func nextLogits(_ contexts: Tensor) -> Tensor {
+        let c = contexts.shape[1] > context ? contexts[.all, (contexts.shape[1] - context)...] : contexts
+        let logits = self(c)
+        return logits[.all, logits.shape[1] - 1]
+    }
+}
+
+/// Draws the next token from `logits` [V] at `temperature`, keeping only the `topK` best when given.
+public func sampleToken(_ logits: Tensor, temperature: Double = 1, topK: Int? = nil, generator: RandomGenerator = .current) -> Int {
+    var scores = logits.toArray(Double.self).map { $0 / Swift.max(temperature, 1e-6) }
+    if let topK, topK < scores.count {
+        let cutoff = scores.sorted(by: >)[Swift.max(topK, 1) - 1]
+        scores = scores.map { $0 < cutoff ? -.infinity : $0 }
+    }
+    let m = scores.max() ?? 0
+    let weights = scores.map { Foundation_exp($0 - m) }
+    var r = generator.nextDouble() * weights.reduce(0, +)
+    for (i, w) in weights.enumerated() {
+        r -= w
+        if r <= 0 { return i }
+    }
+    return weights.count - 1
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }
