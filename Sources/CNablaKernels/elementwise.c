@@ -14,9 +14,7 @@
 #if defined(__x86_64__)
 #define NABLA_AVX2_VARIANT(name, params, body) __attribute__((target("avx2,fma"))) static void name##_avx2 params { body }
 #define NABLA_AVX2_CALL(name, args)                                          \
-    static int has = -1;                                                     \
-    if (has < 0) has = nabla_cpu_has_avx2_fma();                             \
-    if (has) { name##_avx2 args; return; }
+    if (nabla_cpu_has_avx2_fma()) { name##_avx2 args; return; }
 #else
 #define NABLA_AVX2_VARIANT(name, params, body)
 #define NABLA_AVX2_CALL(name, args)
@@ -28,12 +26,8 @@ NABLA_VARIANTS(relu, (const float *restrict x, float *restrict y, long n), (x, y
 NABLA_VARIANTS(relu_backward, (const float *restrict x, const float *restrict g, float *restrict dx, long n), (x, g, dx, n),
                for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? g[i] : 0.0f;)
 
-NABLA_VARIANTS(add_into, (float *restrict dst, const float *restrict src, long n), (dst, src, n),
-               for (long i = 0; i < n; i++) dst[i] += src[i];)
-
 void nabla_relu_f32(const float *x, float *y, long n) { relu_dispatch(x, y, n); }
 void nabla_relu_backward_f32(const float *x, const float *g, float *dx, long n) { relu_backward_dispatch(x, g, dx, n); }
-void nabla_add_into_f32(float *dst, const float *src, long n) { add_into_dispatch(dst, src, n); }
 
 static void maxpool_rows_base(void *ctx, long begin, long end);
 
@@ -80,9 +74,7 @@ __attribute__((target("avx2,fma"))) static void maxpool_rows_avx2(void *ctx, lon
 
 static void maxpool_rows(void *ctx, long begin, long end) {
 #if defined(__x86_64__)
-    static int has = -1;
-    if (has < 0) has = nabla_cpu_has_avx2_fma();
-    if (has) { maxpool_rows_avx2(ctx, begin, end); return; }
+    if (nabla_cpu_has_avx2_fma()) { maxpool_rows_avx2(ctx, begin, end); return; }
 #endif
     maxpool_rows_base(ctx, begin, end);
 }
@@ -166,9 +158,7 @@ __attribute__((target("avx2,fma"))) static void im2col_rows_avx2(void *ctx, long
 
 static void im2col_rows(void *ctx, long begin, long end) {
 #if defined(__x86_64__)
-    static int has = -1;
-    if (has < 0) has = nabla_cpu_has_avx2_fma();
-    if (has) { im2col_rows_avx2(ctx, begin, end); return; }
+    if (nabla_cpu_has_avx2_fma()) { im2col_rows_avx2(ctx, begin, end); return; }
 #endif
     im2col_rows_base(ctx, begin, end);
 }

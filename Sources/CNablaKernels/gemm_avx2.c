@@ -5,8 +5,12 @@
 #include <immintrin.h>
 
 int nabla_cpu_has_avx2_fma(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    static int cached = -1; // racing first calls all store the same answer
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
 }
 
 #define NABLA_ROW(ap, c0, c1)                                  \

@@ -53,9 +53,7 @@ static void adam_range(void *ctx, long begin, long end) {
     const adam_job *j = (const adam_job *)ctx;
     long n = end - begin;
 #if defined(__x86_64__)
-    static int has_avx2 = -1;
-    if (has_avx2 < 0) has_avx2 = nabla_cpu_has_avx2_fma();
-    if (has_avx2) {
+    if (nabla_cpu_has_avx2_fma()) {
         adam_avx2(j->p + begin, j->g + begin, j->m + begin, j->v + begin, n, j->b1, j->b2, j->eps, j->step, j->decay);
         return;
     }

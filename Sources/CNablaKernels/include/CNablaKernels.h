@@ -79,8 +79,6 @@ void nabla_adam_f32(float *p, const float *g, float *m, float *v, long n,
 void nabla_relu_f32(const float *x, float *y, long n);
 /// dx = x > 0 ? g : 0 over n floats.
 void nabla_relu_backward_f32(const float *x, const float *g, float *dx, long n);
-/// dst += src over n floats.
-void nabla_add_into_f32(float *dst, const float *src, long n);
 /// Max pooling of NHWC float images over windows (kh, kw) with strides, dilations and padding
 /// (top, left); writes the output [n, oh, ow, c] and each winner's flat input index.
 void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, long h, long w, long c, long oh, long ow,

@@ -64,13 +64,13 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2D
     }
     if let bias {
         nablaPrecondition(bias.shape == [f], "conv2d: bias must be [\(f)], got \(bias.shape)")
-        let biased = out + bias
-        return record(biased.detached(), x, w, bias, cols: nil, geometry: g, groups: groups)
+        // The raw kernel: the bias gradient is part of the convolution's own backward closure.
+        return record(Tensor.binaryKernel(.add, out, bias), x, w, bias, geometry: g, groups: groups)
     }
-    return record(out, x, w, nil, cols: nil, geometry: g, groups: groups)
+    return record(out, x, w, nil, geometry: g, groups: groups)
 }
 
-private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, cols: Tensor?, geometry g: Conv2DGeometry, groups: Int) -> Tensor {
+private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry, groups: Int) -> Tensor {
     let inputs = bias.map { [x, w, $0] } ?? [x, w]
     guard isGradEnabled, inputs.contains(where: { $0.requiresGrad }) else { return out }
     let xs = x.detached(), ws = w.detached()
@@ -110,7 +110,8 @@ func gemmStrided(_ a: Tensor, _ aOff: Int, _ ta: Bool, _ b: Tensor, _ bOff: Int,
     }
 }
 
-/// Patch extraction for NHWC convolutions (and its adjoint), threaded over output rows.
+/// Patch extraction for NHWC convolutions (and its adjoint): float32 in CNablaKernels' AVX2 loops,
+/// float64 (gradient checks) in the generic Swift loop below.
 enum Im2Col {
     static func native(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, _ c0: Int, _ cg: Int, scatter: Bool) {
         let (oh, ow) = g.outputSize(x.shape[1], x.shape[2])
@@ -148,12 +149,7 @@ enum Im2Col {
                             if iy >= 0 && iy < h && ix >= 0 && ix < w {
                                 let src = x + ((b * h + iy) * w + ix) * c + c0
                                 if scatter {
-                                    if T.self == Float.self {
-                                        nabla_add_into_f32(UnsafeMutableRawPointer(src).assumingMemoryBound(to: Float.self),
-                                                           UnsafeRawPointer(col).assumingMemoryBound(to: Float.self), cg)
-                                    } else {
-                                        for ch in 0..<cg { src[ch] += col[ch] }
-                                    }
+                                    for ch in 0..<cg { src[ch] += col[ch] }
                                 } else {
                                     (col as UnsafeMutablePointer<T>).update(from: src, count: cg)
                                 }

@@ -27,8 +27,7 @@ struct Explain: ParsableCommand {
         guard let shape = m.expectedInputShapes?.first else { throw ValidationError("\(model): the model does not record its input shape") }
         var x: Tensor, truth: Int32? = nil
         if let index = Int(image) {
-            let runFile = URL(fileURLWithPath: model).appendingPathComponent(RunConfig.fileName)
-            guard let data = FileManager.default.contents(atPath: runFile.path), let config = try? JSONDecoder().decode(RunConfig.self, from: data) else {
+            guard let config = (try? RunConfig.read(from: URL(fileURLWithPath: model))) ?? nil else {
                 throw ValidationError("\(model): no \(RunConfig.fileName) to find its test set; pass --image FILE.npy")
             }
             let run = try RunData(config)

@@ -34,9 +34,7 @@ struct Evaluate: ParsableCommand {
             }
             what = "\(dataset) (\(x.shape[0]) samples)"
         } else {
-            let runFile = URL(fileURLWithPath: model).appendingPathComponent(RunConfig.fileName)
-            guard let data = FileManager.default.contents(atPath: runFile.path),
-                  let config = try? JSONDecoder().decode(RunConfig.self, from: data) else {
+            guard let config = (try? RunConfig.read(from: URL(fileURLWithPath: model))) ?? nil else {
                 throw ValidationError("\(model): no \(RunConfig.fileName) to find its data; pass --dataset")
             }
             let run = try RunData(config)

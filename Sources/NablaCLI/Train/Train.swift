@@ -22,6 +22,23 @@ struct RunConfig: Codable, Equatable {
 
     static let fileName = "run.json"
 
+    /// The run description kept in `folder`: nil when there is none; an error naming the file when
+    /// it is not a run description.
+    static func read(from folder: URL) throws -> RunConfig? {
+        let file = folder.appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        do { return try JSONDecoder().decode(RunConfig.self, from: data) } catch {
+            throw ValidationError("\(file.path): not a run description: \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes the description into `folder` atomically.
+    func write(to folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: folder.appendingPathComponent(Self.fileName))
+    }
+
     func hiddenSizes() throws -> [Int] {
         let parts = hidden.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let sizes = parts.compactMap { Int($0) }
@@ -169,13 +186,10 @@ struct Train: ParsableCommand {
         var checkpoints = checkpointDir.map { URL(fileURLWithPath: $0) }
         if let resume {
             let dir = URL(fileURLWithPath: resume)
-            let runFile = dir.appendingPathComponent(RunConfig.fileName)
-            guard let data = FileManager.default.contents(atPath: runFile.path) else {
+            guard let saved = try RunConfig.read(from: dir) else {
                 throw ValidationError("--resume \(resume): no \(RunConfig.fileName) there (was it written by nabla train --checkpoint-dir?)")
             }
-            do { config = try JSONDecoder().decode(RunConfig.self, from: data) } catch {
-                throw ValidationError("\(runFile.path): not a run description: \(error.localizedDescription)")
-            }
+            config = saved
             checkpoints = dir
         }
         RandomGenerator.global.seed(config.seed)
@@ -187,12 +201,7 @@ struct Train: ParsableCommand {
         if let dir = checkpoints {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             AtomicFile.removeStaleTemporaries(in: dir)
-            let runFile = dir.appendingPathComponent(RunConfig.fileName)
-            if resume == nil {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try AtomicFile.write(try encoder.encode(config), to: runFile)
-            }
+            if resume == nil { try config.write(to: dir) }
             var history: [String: [Double]] = [:]
             if resume != nil, let latest = TrainingCheckpoint.latest(in: dir) {
                 (initialEpoch, history) = try TrainingCheckpoint.restore(model, from: latest)
@@ -234,9 +243,7 @@ struct Train: ParsableCommand {
         if let save {
             let url = URL(fileURLWithPath: save)
             try model.save(to: url)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(config), to: url.appendingPathComponent(RunConfig.fileName))
+            try config.write(to: url)
             if verbose > 0 { print("saved the model to \(save)") }
         }
         print("test loss: \(String(format: "%.4f", result.loss))")

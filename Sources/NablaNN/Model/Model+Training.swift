@@ -142,7 +142,7 @@ extension Model {
     public func fit(_ inputs: [Tensor], _ targets: [Tensor], batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: ([Tensor], [Tensor])? = nil, shuffle: Bool = true,
                     callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
-        let (optimizer, loss) = try requireCompiled()
+        _ = try requireCompiled()
         guard !targets.isEmpty else { throw .invalidArgument("fit: no targets") }
         guard batchSize > 0 else { throw .invalidArgument("fit: batchSize must be positive, got \(batchSize)") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw .invalidArgument("fit: validationSplit must be in [0, 1), got \(validationSplit)") }
@@ -158,47 +158,18 @@ extension Model {
             validation = (inputs.map { Model.rows($0, rest) }, targets.map { Model.rows($0, rest) })
         }
 
-        let history = History()
-        let all = [history] + callbacks
-        for c in all { c.model = self }
-        stopTraining = false
-        for c in all { c.onTrainBegin(logs: [:]) }
         let steps = (trainCount + batchSize - 1) / batchSize
-        var lastLogs: [String: Double] = [:]
-        for epoch in initialEpoch..<epochs {
-            train()
-            for c in all { c.onEpochBegin(epoch, logs: [:]) }
-            if verbose >= 1 { ProgressBar.writeToStandardOutput("Epoch \(epoch + 1)/\(epochs)\n") }
-            var bar = ProgressBar(target: steps, verbose: verbose)
-            for m in metrics { m.reset() }
+        return try runEpochs(steps: steps, epochs: epochs, verbose: verbose, validation: validation, validationBatchSize: batchSize,
+                             callbacks: callbacks, initialEpoch: initialEpoch, checkFirstBatch: false) {
             let order = shuffle ? RandomGenerator.current.permutation(trainCount) : Array(0..<trainCount)
-            var lossSum = 0.0, seen = 0
-            for step in 0..<steps {
+            var step = 0
+            return AnyIterator {
+                guard step < steps else { return nil }
                 let idx = order[(step * batchSize)..<Swift.min((step + 1) * batchSize, trainCount)]
-                for c in all { c.onBatchBegin(step, logs: [:]) }
-                let batchLoss = trainStep(inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) }, optimizer: optimizer, loss: loss)
-                lossSum += batchLoss * Double(idx.count)
-                seen += idx.count
-                var logs = ["loss": lossSum / Double(seen)]
-                for m in metrics { logs[m.name] = m.result() }
-                bar.update(step + 1, values: Model.ordered(logs), finishing: false)
-                for c in all { c.onBatchEnd(step, logs: logs.merging(["batch_loss": batchLoss]) { a, _ in a }) }
-                lastLogs = logs
-                if stopTraining { break }
+                step += 1
+                return (inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) })
             }
-            eval()
-            if let (vx, vy) = validation {
-                let v = try evaluate(vx, vy, batchSize: batchSize, verbose: 0)
-                lastLogs["val_loss"] = v.loss
-                for (k, value) in v.metrics { lastLogs["val_" + k] = value }
-            }
-            bar.finish(steps, values: Model.ordered(lastLogs))
-            for c in all { c.onEpochEnd(epoch, logs: lastLogs) }
-            if stopTraining { break }
         }
-        eval()
-        for c in all { c.onTrainEnd(logs: lastLogs) }
-        return history
     }
 
     /// Trains on the batches of `source` (a `DataLoader`, say), one pass per epoch; validation, callbacks
@@ -210,29 +181,44 @@ extension Model {
     @discardableResult
     public func fit(_ source: some BatchSource, epochs: Int = 1, verbose: Int = 1, validationData: (Tensor, Tensor)? = nil,
                     callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
-        let (optimizer, loss) = try requireCompiled()
+        _ = try requireCompiled()
         if let (vx, vy) = validationData { try checkData([vx], [vy]) }
+        return try runEpochs(steps: source.batchCount, epochs: epochs, verbose: verbose,
+                             validation: validationData.map { ([$0.0], [$0.1]) }, validationBatchSize: 256,
+                             callbacks: callbacks, initialEpoch: initialEpoch, checkFirstBatch: true) {
+            let batches = source.epoch()
+            return AnyIterator { batches.next().map { ([$0.0], [$0.1]) } }
+        }
+    }
+
+    /// The epoch loop shared by every `fit`: callbacks, progress, one optimisation step per batch of
+    /// `epochBatches()` (called once per epoch, after the epoch's callbacks and progress line), then
+    /// validation.
+    private func runEpochs(steps: Int, epochs: Int, verbose: Int, validation: ([Tensor], [Tensor])?, validationBatchSize: Int,
+                           callbacks: [Callback], initialEpoch: Int, checkFirstBatch: Bool,
+                           epochBatches: () -> AnyIterator<([Tensor], [Tensor])>) throws(NablaError) -> History {
+        let (optimizer, loss) = try requireCompiled()
         let history = History()
         let all = [history] + callbacks
         for c in all { c.model = self }
         stopTraining = false
         for c in all { c.onTrainBegin(logs: [:]) }
         var lastLogs: [String: Double] = [:]
-        var checked = false
+        var checked = !checkFirstBatch
         for epoch in initialEpoch..<epochs {
             train()
             for c in all { c.onEpochBegin(epoch, logs: [:]) }
             if verbose >= 1 { ProgressBar.writeToStandardOutput("Epoch \(epoch + 1)/\(epochs)\n") }
-            let steps = source.batchCount
             var bar = ProgressBar(target: steps, verbose: verbose)
             for m in metrics { m.reset() }
             var lossSum = 0.0, seen = 0, step = 0
-            for (x, y) in source.epoch() {
-                if !checked { try checkData([x], [y]); checked = true }
+            for (xs, ys) in epochBatches() {
+                if !checked { try checkData(xs, ys); checked = true }
                 for c in all { c.onBatchBegin(step, logs: [:]) }
-                let batchLoss = trainStep([x], [y], optimizer: optimizer, loss: loss)
-                lossSum += batchLoss * Double(x.shape[0])
-                seen += x.shape[0]
+                let batchLoss = trainStep(xs, ys, optimizer: optimizer, loss: loss)
+                let count = ys[0].shape[0]
+                lossSum += batchLoss * Double(count)
+                seen += count
                 var logs = ["loss": lossSum / Double(Swift.max(seen, 1))]
                 for m in metrics { logs[m.name] = m.result() }
                 bar.update(step + 1, values: Model.ordered(logs), finishing: false)
@@ -242,8 +228,8 @@ extension Model {
                 if stopTraining { break }
             }
             eval()
-            if let (vx, vy) = validationData {
-                let v = try evaluate(vx, vy, batchSize: 256, verbose: 0)
+            if let (vx, vy) = validation {
+                let v = try evaluate(vx, vy, batchSize: validationBatchSize, verbose: 0)
                 lastLogs["val_loss"] = v.loss
                 for (k, value) in v.metrics { lastLogs["val_" + k] = value }
             }
