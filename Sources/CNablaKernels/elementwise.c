@@ -2,23 +2,8 @@
 // prove its pointers do not alias), compiled for the baseline and for AVX2 and chosen at run time.
 #include "CNablaKernels.h"
 #include "gemm_internal.h"
+#include "variants.h"
 
-#define NABLA_VARIANTS(name, params, args, body)                          \
-    static void name##_base params { body }                                \
-    NABLA_AVX2_VARIANT(name, params, body)                                 \
-    static void name##_dispatch params {                                   \
-        NABLA_AVX2_CALL(name, args)                                        \
-        name##_base args;                                                  \
-    }
-
-#if defined(__x86_64__)
-#define NABLA_AVX2_VARIANT(name, params, body) __attribute__((target("avx2,fma"))) static void name##_avx2 params { body }
-#define NABLA_AVX2_CALL(name, args)                                          \
-    if (nabla_cpu_has_avx2_fma()) { name##_avx2 args; return; }
-#else
-#define NABLA_AVX2_VARIANT(name, params, body)
-#define NABLA_AVX2_CALL(name, args)
-#endif
 
 NABLA_VARIANTS(relu, (const float *restrict x, float *restrict y, long n), (x, y, n),
                for (long i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;)

@@ -176,6 +176,9 @@ extension Tensor {
         case .float32 where f == .relu:
             let xp = pointer(Float.self), yp = y.pointer(Float.self)
             Parallel.forEachRange(n, grain: 1 << 17) { r in nabla_relu_f32(xp + r.lowerBound, yp + r.lowerBound, r.count) }
+        case .float32 where f == .geluExact:
+            let xp = pointer(Float.self), yp = y.pointer(Float.self)
+            Parallel.forEachRange(n, grain: 1 << 15) { r in nabla_gelu_f32(xp + r.lowerBound, yp + r.lowerBound, r.count) }
         case .float32:
             let xp = pointer(Float.self), yp = y.pointer(Float.self)
             Parallel.forEachRange(n) { r in f.forward(xp + r.lowerBound, yp + r.lowerBound, r.count) }
@@ -199,6 +202,9 @@ extension UnaryFunction {
         case .float32 where f == .relu:
             let xp = x.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
             Parallel.forEachRange(n, grain: 1 << 17) { r in nabla_relu_backward_f32(xp + r.lowerBound, gp + r.lowerBound, dp + r.lowerBound, r.count) }
+        case .float32 where f == .geluExact:
+            let xp = x.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
+            Parallel.forEachRange(n, grain: 1 << 15) { r in nabla_gelu_backward_f32(xp + r.lowerBound, gp + r.lowerBound, dp + r.lowerBound, r.count) }
         case .float32:
             let xp = x.pointer(Float.self), yp = y.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
             Parallel.forEachRange(n) { r in

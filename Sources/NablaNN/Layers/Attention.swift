@@ -33,20 +33,7 @@ public final class MultiHeadAttention: Layer {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let (b, t) = (x.shape[0], x.shape[1])
-        let hd = dModel / heads
-        // [B, T, 3, H, hd] → three [B, H, T, hd] tensors.
-        let parts = qkv(x).reshaped([b, t, 3, heads, hd]).permuted([2, 0, 3, 1, 4]).split(parts: 3, axis: 0)
-        let q = parts[0].squeezed(axes: [0]), k = parts[1].squeezed(axes: [0]), v = parts[2].squeezed(axes: [0])
-        var scores = matmul(q, k.transposed()) * (1 / Double(hd).squareRoot())          // [B, H, T, T]
-        if causal { scores = select(Self.causalMask(t), scores, Tensor(-Double.infinity, dtype: x.dtype)) }
-        let context = matmul(softmax(scores, axis: -1), v)                                // [B, H, T, hd]
-        return output(context.permuted([0, 2, 1, 3]).reshaped([b, t, dModel]))
-    }
-
-    /// True where step j may attend to step i (i ≤ j): a lower-triangular [T, T] mask.
-    static func causalMask(_ t: Int) -> Tensor {
-        Tensor.arange(0, Double(t)).reshaped([t, 1]) .>= Tensor.arange(0, Double(t)).reshaped([1, t])
+        output(scaledDotProductAttention(packed: qkv(x), heads: heads, causal: causal))
     }
 }
 

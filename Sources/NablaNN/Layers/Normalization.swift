@@ -29,13 +29,7 @@ public final class LayerNormalization: Layer {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let mean = x.mean(axes: [-1], keepDims: true)
-        let centered = x - mean
-        let variance = square(centered).mean(axes: [-1], keepDims: true)
-        var y = centered / sqrt(variance + epsilon)
-        if let gamma { y = y * gamma.value }
-        if let beta { y = y + beta.value }
-        return y
+        layerNorm(x, gamma: gamma?.value, beta: beta?.value, epsilon: epsilon)
     }
 }
 

@@ -1,0 +1,46 @@
+import CNablaKernels
+
+/// Fused multi-head scaled dot-product attention over packed projections, as a Transformer's
+/// single query-key-value Dense layer produces them: `qkv` [batch, steps, 3·heads·headSize] holds the
+/// queries, then the keys, then the values, each split into `heads` heads. Returns
+/// softmax(q·kᵀ/√headSize)·v per head, heads side by side: [batch, steps, heads·headSize].
+///
+/// With `causal`, step i attends only to steps ≤ i. One kernel computes scores, softmax and the
+/// weighted values without materialising the [batch, heads, steps, steps] score matrix; it keeps
+/// only each query's log-sum-exp and recomputes the probabilities in the backward pass.
+///
+/// ```swift
+/// let qkv = Tensor.randomNormal([2, 16, 3 * 64])
+/// let context = scaledDotProductAttention(packed: qkv, heads: 4, causal: true)   // [2, 16, 64]
+/// ```
+public func scaledDotProductAttention(packed qkv: Tensor, heads: Int, causal: Bool = true) -> Tensor {
+    nablaPrecondition(qkv.dtype == .float32 || qkv.dtype == .float64, "attention: needs a float32 or float64 tensor, got \(qkv.dtype)")
+    nablaPrecondition(qkv.rank == 3, "attention: packed projections must be [batch, steps, 3·dModel], got \(qkv.shape)")
+    let (b, t, width) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
+    nablaPrecondition(heads > 0 && width % (3 * heads) == 0,
+                      "attention: the last axis \(width) must be 3 · heads (\(heads)) · head size")
+    let hd = width / (3 * heads), d = heads * hd
+    let scale = 1 / Double(hd).squareRoot()
+    let y = Tensor(uninitializedShape: [b, t, d], dtype: qkv.dtype)
+    let lse = Tensor(uninitializedShape: [b, heads, t], dtype: qkv.dtype)
+    let flag: Int32 = causal ? 1 : 0
+    switch qkv.dtype {
+    case .float32:
+        nabla_attention_f32(qkv.pointer(Float.self), y.pointer(Float.self), lse.pointer(Float.self), b, t, heads, hd, flag, Float(scale))
+    default:
+        nabla_attention_f64(qkv.pointer(Double.self), y.pointer(Double.self), lse.pointer(Double.self), b, t, heads, hd, flag, scale)
+    }
+    let packed = qkv.detached(), out = y.detached()
+    return y.recorded("attention", qkv) { g in
+        let dqkv = Tensor(uninitializedShape: packed.shape, dtype: packed.dtype)
+        switch packed.dtype {
+        case .float32:
+            nabla_attention_backward_f32(packed.pointer(Float.self), out.pointer(Float.self), lse.pointer(Float.self), g.pointer(Float.self),
+                                         dqkv.pointer(Float.self), b, t, heads, hd, flag, Float(scale))
+        default:
+            nabla_attention_backward_f64(packed.pointer(Double.self), out.pointer(Double.self), lse.pointer(Double.self), g.pointer(Double.self),
+                                         dqkv.pointer(Double.self), b, t, heads, hd, flag, scale)
+        }
+        return [dqkv]
+    }
+}
