@@ -186,6 +186,10 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
     nabla_ukernel_fn uk = kernel();
     float *pa = t_pack_a, *pb = t_pack_b;
     float edge[NABLA_MR * NABLA_NR] __attribute__((aligned(64)));
+    // Without scaling, full MR-row panels of A are read in place (the kernel takes A's strides):
+    // packing A cost as much as a tenth of a Transformer step. Only a ragged last panel is packed.
+    const int a_in_place = alpha == 1.0f;
+    const long rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
     for (long jc = 0; jc < n; jc += NABLA_NC) {
         long nc = n - jc < NABLA_NC ? n - jc : NABLA_NC;
         for (long pc = 0; pc < k; pc += NABLA_KC) {
@@ -194,18 +198,30 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
             pack_b(tb, b, ldb, pc, jc, kc, nc, pb);
             for (long ic = 0; ic < m; ic += NABLA_MC) {
                 long mc = m - ic < NABLA_MC ? m - ic : NABLA_MC;
-                pack_a(ta, a, lda, ic, pc, mc, kc, alpha, pa);
+                long full = mc / NABLA_MR * NABLA_MR;
+                if (!a_in_place) pack_a(ta, a, lda, ic, pc, mc, kc, alpha, pa);
+                else if (full < mc) pack_a(ta, a, lda, ic + full, pc, mc - full, kc, alpha, pa);
                 for (long jr = 0; jr < nc; jr += NABLA_NR) {
                     long cols = nc - jr < NABLA_NR ? nc - jr : NABLA_NR;
                     const float *bp = pb + jr * kc;
                     for (long ir = 0; ir < mc; ir += NABLA_MR) {
                         long rows = mc - ir < NABLA_MR ? mc - ir : NABLA_MR;
-                        const float *ap = pa + ir * kc;
                         float *cp = c + (ic + ir) * ldc + jc + jr;
-                        if (rows == NABLA_MR && cols == NABLA_NR) {
-                            uk(kc, ap, 1, NABLA_MR, bp, NABLA_NR, cp, ldc, acc);
+                        const float *ap;
+                        long rs = 1, cs = NABLA_MR;
+                        if (!a_in_place) {
+                            ap = pa + ir * kc;
+                        } else if (rows == NABLA_MR) {
+                            ap = ta ? a + pc * lda + ic + ir : a + (ic + ir) * lda + pc;
+                            rs = rs_a;
+                            cs = cs_a;
                         } else {
-                            uk(kc, ap, 1, NABLA_MR, bp, NABLA_NR, edge, NABLA_NR, 0);
+                            ap = pa;
+                        }
+                        if (rows == NABLA_MR && cols == NABLA_NR) {
+                            uk(kc, ap, rs, cs, bp, NABLA_NR, cp, ldc, acc);
+                        } else {
+                            uk(kc, ap, rs, cs, bp, NABLA_NR, edge, NABLA_NR, 0);
                             store_edge(edge, cp, ldc, rows, cols, acc);
                         }
                     }
@@ -213,6 +229,17 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
             }
         }
     }
+}
+
+void nabla_sgemm_serial(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                        const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (beta == 0.0f)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta != 0.0f, c, ldc);
 }
 
 // MARK: few rows (matrix-vector products)

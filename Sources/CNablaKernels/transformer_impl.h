@@ -1,6 +1,7 @@
 // Layer normalisation and fused causal attention, written once over a scalar type: transformer.c
 // includes this file with NT = float and NT = double (the Float64 build serves gradient checks).
-// Expects NT, NS(name) (adds the type suffix), NEXP, NLOG and NSQRT to be defined.
+// Expects NT, NS(name) (adds the type suffix), NEXP, NLOG, NSQRT and NGEMM (row-major GEMM with
+// beta 0 or 1, on the calling thread) to be defined.
 
 #define NINLINE static inline __attribute__((always_inline))
 
@@ -116,30 +117,48 @@ typedef struct {
     NT scale;
 } NS(attn_job);
 
+/// Queries are taken in blocks of this many rows (a multiple of the GEMM tile's 6), so that a causal
+/// block scores only the keys up to its last query.
+#define NABLA_QUERY_BLOCK 48
+
+/// Turns scores s [rows][n] (query i0 + i in row i, row stride ld) into exp(s·scale − shift_i) with
+/// the future masked to 0 when causal; with `lse` == NULL, shift_i is the row maximum and each row is
+/// then normalised, and the row's log-sum-exp is written to lse_out.
+NINLINE void NS(softmax_rows)(NT *restrict s, long ld, long rows, long n, long i0, int causal, NT scale,
+                              const NT *restrict lse, NT *restrict lse_out) {
+    for (long i = 0; i < rows; i++) {
+        NT *restrict row = s + i * ld;
+        const long valid = causal && i0 + i + 1 < n ? i0 + i + 1 : n;
+        NT shift;
+        if (lse) {
+            shift = lse[i];
+        } else {
+            shift = row[0] * scale;
+            for (long k = 1; k < valid; k++) shift = row[k] * scale > shift ? row[k] * scale : shift;
+        }
+        for (long k = 0; k < valid; k++) row[k] = NEXP(row[k] * scale - shift);
+        for (long k = valid; k < n; k++) row[k] = 0;
+        if (!lse) {
+            NT l = NS(sum)(row, valid), inv = (NT)1 / l;
+            for (long k = 0; k < valid; k++) row[k] *= inv;
+            lse_out[i] = shift + NLOG(l);
+        }
+    }
+}
+
 NINLINE void NS(attn_forward_body)(void *ctx, long begin, long end) {
     const NS(attn_job) *j = (const NS(attn_job) *)ctx;
     const long t = j->t, hd = j->hd, d = j->h * hd, row = 3 * d;
-    NT *restrict s = (NT *)malloc((size_t)t * sizeof(NT));
+    NT *restrict s = (NT *)malloc((size_t)(NABLA_QUERY_BLOCK * t) * sizeof(NT));
     for (long r = begin; r < end; r++) {
         const long bi = r / j->h, hi = r % j->h;
-        const NT *base = j->qkv + bi * t * row + hi * hd;
-        for (long i = 0; i < t; i++) {
-            const NT *q = base + i * row;
-            const long n = j->causal ? i + 1 : t;
-            NT m = -INFINITY;
-            for (long k = 0; k < n; k++) {
-                NT v = j->scale * NS(dot)(q, base + k * row + d, hd);
-                s[k] = v;
-                m = v > m ? v : m;
-            }
-            for (long k = 0; k < n; k++) s[k] = NEXP(s[k] - m);
-            NT l = NS(sum)(s, n);
-            NT *restrict o = j->y + (bi * t + i) * d + hi * hd;
-            for (long c = 0; c < hd; c++) o[c] = 0;
-            for (long k = 0; k < n; k++) NS(axpy)(s[k], base + k * row + 2 * d, o, hd);
-            NT inv = (NT)1 / l;
-            for (long c = 0; c < hd; c++) o[c] *= inv;
-            j->lse[r * t + i] = m + NLOG(l);
+        const NT *q = j->qkv + bi * t * row + hi * hd, *k = q + d, *v = q + 2 * d;
+        for (long i0 = 0; i0 < t; i0 += NABLA_QUERY_BLOCK) {
+            const long rows = t - i0 < NABLA_QUERY_BLOCK ? t - i0 : NABLA_QUERY_BLOCK;
+            const long n = j->causal ? i0 + rows : t;
+            NGEMM(0, 1, rows, n, hd, 1, q + i0 * row, row, k, row, 0, s, n);                  // Q·Kᵀ
+            NS(softmax_rows)(s, n, rows, n, i0, j->causal, j->scale, NULL, j->lse + r * t + i0);
+            NGEMM(0, 0, rows, hd, n, 1, s, n, v, row, 0, j->y + (bi * t + i0) * d + hi * hd, d);   // P·V
         }
     }
     free(s);
@@ -148,26 +167,27 @@ NINLINE void NS(attn_forward_body)(void *ctx, long begin, long end) {
 NINLINE void NS(attn_backward_body)(void *ctx, long begin, long end) {
     const NS(attn_job) *j = (const NS(attn_job) *)ctx;
     const long t = j->t, hd = j->hd, d = j->h * hd, row = 3 * d;
-    NT *restrict p = (NT *)malloc((size_t)t * sizeof(NT));
+    NT *restrict p = (NT *)malloc((size_t)(2 * NABLA_QUERY_BLOCK * t) * sizeof(NT));
+    NT *restrict dp = p + NABLA_QUERY_BLOCK * t;
     for (long r = begin; r < end; r++) {
         const long bi = r / j->h, hi = r % j->h;
-        const NT *base = j->qkv + bi * t * row + hi * hd;
-        NT *dbase = j->dqkv + bi * t * row + hi * hd;
-        for (long i = 0; i < t; i++) {
-            const NT *q = base + i * row;
-            NT *dq = dbase + i * row;
-            const NT *dout = j->dout + (bi * t + i) * d + hi * hd, *out = j->out + (bi * t + i) * d + hi * hd;
-            const long n = j->causal ? i + 1 : t;
-            const NT delta = NS(dot)(dout, out, hd), l = j->lse[r * t + i];
-            for (long k = 0; k < n; k++) p[k] = j->scale * NS(dot)(q, base + k * row + d, hd) - l;
-            for (long k = 0; k < n; k++) p[k] = NEXP(p[k]);
-            for (long k = 0; k < n; k++) {
-                const NT *key = base + k * row + d, *value = base + k * row + 2 * d;
-                NT ds = p[k] * (NS(dot)(dout, value, hd) - delta) * j->scale;
-                NS(axpy)(p[k], dout, dbase + k * row + 2 * d, hd);
-                NS(axpy)(ds, key, dq, hd);
-                NS(axpy)(ds, q, dbase + k * row + d, hd);
+        const NT *q = j->qkv + bi * t * row + hi * hd, *k = q + d, *v = q + 2 * d;
+        NT *dq = j->dqkv + bi * t * row + hi * hd, *dk = dq + d, *dv = dq + 2 * d;
+        const NT *dout = j->dout + bi * t * d + hi * hd, *out = j->out + bi * t * d + hi * hd;
+        for (long i0 = 0; i0 < t; i0 += NABLA_QUERY_BLOCK) {
+            const long rows = t - i0 < NABLA_QUERY_BLOCK ? t - i0 : NABLA_QUERY_BLOCK;
+            const long n = j->causal ? i0 + rows : t;
+            NGEMM(0, 1, rows, n, hd, 1, q + i0 * row, row, k, row, 0, p, n);                 // S = Q·Kᵀ
+            NS(softmax_rows)(p, n, rows, n, i0, j->causal, j->scale, j->lse + r * t + i0, NULL);
+            NGEMM(0, 1, rows, n, hd, 1, dout + i0 * d, d, v, row, 0, dp, n);                 // dP = dO·Vᵀ
+            for (long i = 0; i < rows; i++) {
+                const NT delta = NS(dot)(dout + (i0 + i) * d, out + (i0 + i) * d, hd);
+                NT *restrict pr = p + i * n, *restrict dr = dp + i * n;
+                for (long c = 0; c < n; c++) dr[c] = pr[c] * (dr[c] - delta) * j->scale;  // dS
             }
+            NGEMM(1, 0, n, hd, rows, 1, p, n, dout + i0 * d, d, 1, dv, row);                 // dV += Pᵀ·dO
+            NGEMM(0, 0, rows, hd, n, 1, dp, n, k, row, 0, dq + i0 * row, row);               // dQ = dS·K
+            NGEMM(1, 0, n, hd, rows, 1, dp, n, q + i0 * row, row, 1, dk, row);               // dK += dSᵀ·Q
         }
     }
     free(p);
