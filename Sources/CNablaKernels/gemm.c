@@ -103,6 +103,13 @@ static void pack_b(int trans, const float *b, long ldb, long p0, long j0, long k
                 }
             }
         } else {
+#if defined(__x86_64__)
+            if (cols == NABLA_NR && nabla_cpu_has_avx2_fma()) {
+                nabla_pack_b_trans_avx2(b + (j0 + jp) * ldb + p0, ldb, kc, dst);
+                dst += kc * NABLA_NR;
+                continue;
+            }
+#endif
             for (long j = 0; j < NABLA_NR; j++) {
                 if (j < cols) {
                     const float *src = b + (j0 + jp + j) * ldb + p0;

@@ -65,4 +65,39 @@ void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS) {
     NABLA_STORE(3, c30, c31) NABLA_STORE(4, c40, c41) NABLA_STORE(5, c50, c51)
 #undef NABLA_STORE
 }
+/// Packs a full 16-column panel of a transposed B: dst[p·16 + j] = b[j·ldb + p] for p < kc, by
+/// 8x8 register transposes (the scalar loop wrote one float per 64-byte line).
+__attribute__((target("avx2,fma")))
+void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst) {
+    long p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        for (int half = 0; half < 2; half++) {
+            const float *src = b + half * 8 * ldb + p;
+            __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldb);
+            __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
+            __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
+            __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *d = dst + p * NABLA_NR + half * 8;
+            _mm256_storeu_ps(d + 0 * NABLA_NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + 1 * NABLA_NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * NABLA_NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * NABLA_NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * NABLA_NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * NABLA_NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * NABLA_NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * NABLA_NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+    }
+    for (; p < kc; p++)
+        for (long j = 0; j < NABLA_NR; j++) dst[p * NABLA_NR + j] = b[j * ldb + p];
+}
+
 #endif

@@ -18,6 +18,7 @@ void nabla_ukernel_portable(NABLA_UKERNEL_ARGS);
 #if defined(__x86_64__)
 int nabla_cpu_has_avx2_fma(void);
 void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS);
+void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst);
 /// nabla_sgemm on the calling thread only, for kernels that already run inside the thread pool;
 /// beta must be 0 or 1.
 void nabla_sgemm_serial(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,

@@ -127,15 +127,46 @@ void nabla_layernorm_f64(const double *x, const double *gamma, const double *bet
     nabla_parallel_for(rows, rows_per_task(d), 1, ln_forward_f64, &job);
 }
 
-NABLA_VARIANTS(ln_backward, (const float *restrict x, const float *restrict gamma, const float *restrict mean,
-                             const float *restrict rstd, const float *restrict dy, float *restrict dx,
-                             float *restrict dgamma, float *restrict dbeta, long rows, long d),
-               (x, gamma, mean, rstd, dy, dx, dgamma, dbeta, rows, d),
-               ln_backward_rows_f32(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, 0, rows, d);)
+// The backward pass splits rows between threads; each chunk sums its dgamma/dbeta into its own
+// slice of a scratch buffer, added up at the end (no atomics, a fixed summation order).
+typedef struct {
+    const float *x, *gamma, *mean, *rstd, *dy;
+    float *dx, *partial;
+    long rows, d, chunks;
+    int has_gamma_grad, has_beta_grad;
+} ln_backward_job;
+
+#define LN_BACKWARD_BODY(ctx, begin, end)                                                              \
+    const ln_backward_job *j = (const ln_backward_job *)ctx;                                           \
+    for (long ch = begin; ch < end; ch++) {                                                            \
+        long r0 = j->rows * ch / j->chunks, r1 = j->rows * (ch + 1) / j->chunks;                       \
+        float *dg = j->has_gamma_grad ? j->partial + ch * 2 * j->d : NULL;                             \
+        float *db = j->has_beta_grad ? j->partial + ch * 2 * j->d + j->d : NULL;                       \
+        ln_backward_rows_f32(j->x, j->gamma, j->mean, j->rstd, j->dy, j->dx, dg, db, r0, r1, j->d);  \
+    }
+
+static void ln_backward_chunks_base(void *ctx, long begin, long end) { LN_BACKWARD_BODY(ctx, begin, end) }
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void ln_backward_chunks_avx2(void *ctx, long begin, long end) { LN_BACKWARD_BODY(ctx, begin, end) }
+#endif
 
 void nabla_layernorm_backward_f32(const float *x, const float *gamma, const float *mean, const float *rstd,
                                   const float *dy, float *dx, float *dgamma, float *dbeta, long rows, long d) {
-    ln_backward_dispatch(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, rows, d);
+    long chunks = rows * d >= 32768 ? nabla_thread_count() : 1;
+    if (chunks > rows) chunks = rows > 0 ? rows : 1;
+    float *partial = (float *)calloc((size_t)(chunks * 2 * d), sizeof(float));
+    ln_backward_job job = {x, gamma, mean, rstd, dy, dx, partial, rows, d, chunks, dgamma != NULL, dbeta != NULL};
+    nabla_range_fn fn = ln_backward_chunks_base;
+#if defined(__x86_64__)
+    if (nabla_cpu_has_avx2_fma()) fn = ln_backward_chunks_avx2;
+#endif
+    nabla_parallel_for(chunks, 1, 1, fn, &job);
+    for (long ch = 0; ch < chunks; ch++)
+        for (long c = 0; c < d; c++) {
+            if (dgamma) dgamma[c] += partial[ch * 2 * d + c];
+            if (dbeta) dbeta[c] += partial[ch * 2 * d + d + c];
+        }
+    free(partial);
 }
 
 void nabla_layernorm_backward_f64(const double *x, const double *gamma, const double *mean, const double *rstd,
