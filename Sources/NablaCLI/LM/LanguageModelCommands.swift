@@ -11,61 +11,122 @@ struct LM: ParsableCommand {
         subcommands: [LMTrain.self, LMSample.self])
 }
 
-/// What an `lm` folder records besides the weights.
+/// What an `lm` folder records besides the weights: enough to rebuild the model and its vocabulary.
 struct LMConfig: Codable {
     var model: String
     var vocabulary: CharacterVocabulary
     var context: Int
     var lineMode: Bool
     var layers = 4, heads = 4, width = 64, embedding = 10, hidden = 200
+    // Added later; optional so that older lm.json files still load.
+    var bias: Bool?
+    var tied: Bool?
+
+    static let models = ["bigram", "mlp", "rnn", "lstm", "gru", "transformer"]
 
     func make() -> any CharacterModel {
         switch model {
         case "bigram": BigramModel(vocabulary: vocabulary.count)
         case "mlp": MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden)
-        default: GPT(vocabulary: vocabulary.count, context: context, layers: layers, heads: heads, dModel: width)
+        case "rnn": RecurrentLanguageModel(.simple, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
+        case "lstm": RecurrentLanguageModel(.lstm, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
+        case "gru": RecurrentLanguageModel(.gru, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
+        default: GPT(vocabulary: vocabulary.count, context: context, layers: layers, heads: heads, dModel: width,
+                     useBias: bias ?? true, tiedEmbedding: tied ?? false)
         }
     }
 }
 
+/// A named set of defaults that reproduces a reference configuration; explicit options override it.
+struct LMPreset {
+    var model = "mlp", steps = 2000, batchSize = 32, learningRate = 1e-3
+    var context: Int?, layers = 4, heads = 4, width = 64, embedding: Int?, hidden: Int?
+    var bias = true, tied = false, weightDecay = 0.0, decayMatricesOnly = false, beta2 = 0.999, epsilon = 1e-8
+    var clip: Double?, warmup = 0, minLearningRate: Double?, examples: String?, evalBatches = 20
+
+    static let all: [String: LMPreset] = [
+        // makemore's Transformer on names.txt.
+        "makemore": LMPreset(model: "transformer", steps: 5000, batchSize: 32, learningRate: 5e-4, context: 16, layers: 4, heads: 4, width: 64,
+                             weightDecay: 0.01, beta2: 0.99, examples: "lines", evalBatches: 100),
+        // nanoGPT's CPU configuration of the Shakespeare character model.
+        "nanogpt-cpu": LMPreset(model: "transformer", steps: 2000, batchSize: 12, learningRate: 1e-3, context: 64, layers: 4, heads: 4, width: 128,
+                                bias: false, tied: true, weightDecay: 0.1, decayMatricesOnly: true, beta2: 0.99, clip: 1.0, warmup: 100,
+                                minLearningRate: 1e-4, examples: "text", evalBatches: 200),
+    ]
+}
+
 struct LMTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a character model on a text file and report the validation loss.")
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train a character model on a text file and report the validation loss.",
+        discussion: """
+        Presets: makemore (names: 4-layer, 4-head, width-64 Transformer, context 16, AdamW 5e-4, weight decay 0.01, batch 32)
+        and nanogpt-cpu (Shakespeare: 4 layers, 4 heads, width 128, no biases, tied embedding, context 64, batch 12,
+        2000 steps, AdamW β2 0.99, weight decay 0.1, clipping 1.0, lr 1e-3 with 100 warm-up steps and cosine decay to 1e-4).
+        """)
 
     @Option(help: "The text: one example per line (like names.txt) or one running text.")
     var data: String
-    @Option(help: "bigram, mlp or transformer.")
-    var model = "mlp"
+    @Option(help: "bigram, mlp, rnn, lstm, gru or transformer (default mlp).")
+    var model: String?
+    @Option(help: "Reference configuration: makemore or nanogpt-cpu.")
+    var preset: String?
+    @Option(help: "'lines' (each line an example; a random 10% of lines validate) or 'text' (the last 10% validates). Default: lines when the average line is under 20 characters.")
+    var examples: String?
     @Option(help: "Optimisation steps.")
-    var steps = 2000
+    var steps: Int?
     @Option(help: "Sequences per step.")
-    var batchSize = 32
-    @Option(help: "Tokens of context (mlp: the tokens it reads; transformer: the block size).")
+    var batchSize: Int?
+    @Option(help: "Tokens of context (mlp: the tokens it reads; others: the training window).")
     var context: Int?
-    @Option(help: "Adam's learning rate.")
-    var learningRate = 1e-3
+    @Option(help: "Peak learning rate of AdamW.")
+    var learningRate: Double?
+    @Option(help: "Cosine-decay the learning rate to this value at the last step (default: constant).")
+    var minLearningRate: Double?
+    @Option(help: "Linear warm-up steps.")
+    var warmup: Int?
+    @Option(help: "Decoupled weight decay.")
+    var weightDecay: Double?
+    @Option(help: "Clip gradients to this global L2 norm.")
+    var clip: Double?
     @Option(help: "Transformer layers, heads and width.")
-    var layers = 4
-    @Option var heads = 4
-    @Option var width = 64
+    var layers: Int?
+    @Option var heads: Int?
+    @Option var width: Int?
+    @Option(help: "Embedding size of the mlp and recurrent models.")
+    var embedding: Int?
+    @Option(help: "Hidden units of the mlp and recurrent models.")
+    var hidden: Int?
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
-    @Option(help: "Print the losses every this many steps (0: only at the end).")
-    var evalEvery = 500
-    @Option(help: "Save the model into this folder.")
+    @Option(help: "Print a progress line every this many steps.")
+    var logEvery = 100
+    @Option(help: "Also report the validation loss every this many steps (0: only at the end).")
+    var evalEvery = 0
+    @Option(help: "Batches averaged for each validation loss.")
+    var evalBatches: Int?
+    @Option(help: "Save the model and its vocabulary into this folder.")
     var save: String?
 
     func validate() throws {
-        guard ["bigram", "mlp", "transformer"].contains(model) else { throw ValidationError("--model must be bigram, mlp or transformer, got '\(model)'") }
-        guard steps > 0, batchSize > 0 else { throw ValidationError("--steps and --batch-size must be positive") }
-        if let context, context < 1 { throw ValidationError("--context must be positive") }
+        if let preset, LMPreset.all[preset] == nil { throw ValidationError("--preset must be makemore or nanogpt-cpu, got '\(preset)'") }
+        if let model, !LMConfig.models.contains(model) { throw ValidationError("--model must be one of \(LMConfig.models.joined(separator: ", ")), got '\(model)'") }
+        if let examples, !["lines", "text"].contains(examples) { throw ValidationError("--examples must be lines or text, got '\(examples)'") }
+        for (name, value) in [("--steps", steps), ("--batch-size", batchSize), ("--context", context), ("--layers", layers), ("--heads", heads),
+                              ("--width", width), ("--embedding", embedding), ("--hidden", hidden)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be positive, got \(value)") }
+        }
     }
 
     func run() throws {
         guard let text = try? String(contentsOfFile: data, encoding: .utf8) else { throw ValidationError("\(data): cannot read it as UTF-8 text") }
         guard text.count > 100 else { throw ValidationError("\(data): \(text.count) characters are too few to train on") }
+        var p = preset.flatMap { LMPreset.all[$0] } ?? LMPreset()
+        if let model, model != p.model { p = LMPreset(model: model) }   // another model: the preset's tuning does not apply
+        let kind = p.model
         RandomGenerator.global.seed(seed)
+
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        let lineMode = lines.count > 100 && Double(text.count) / Double(lines.count) < 40
+        let lineMode = (examples ?? p.examples).map { $0 == "lines" } ?? (Double(text.count) / Double(Swift.max(lines.count, 1)) < 20)
         let (train, val): (String, String)
         if lineMode {
             let order = RandomGenerator(seed: seed).permutation(lines.count)
@@ -76,36 +137,56 @@ struct LMTrain: ParsableCommand {
             let cut = text.index(text.startIndex, offsetBy: text.count * 9 / 10)
             (train, val) = (String(text[..<cut]), String(text[cut...]))
         }
-        let vocabulary = CharacterVocabulary(text: text + "\n")
-        let config = LMConfig(model: model, vocabulary: vocabulary, context: context ?? (model == "mlp" ? 3 : (model == "bigram" ? 1 : 16)),
-                              lineMode: lineMode, layers: layers, heads: heads, width: width)
+        let defaultContext = ["bigram": 1, "mlp": 3, "transformer": 16][kind] ?? 32
+        let recurrent = ["rnn", "lstm", "gru"].contains(kind)
+        let config = LMConfig(model: kind, vocabulary: CharacterVocabulary(text: text + "\n"), context: context ?? p.context ?? defaultContext,
+                              lineMode: lineMode, layers: layers ?? p.layers, heads: heads ?? p.heads, width: width ?? p.width,
+                              embedding: embedding ?? p.embedding ?? (recurrent ? 32 : 10), hidden: hidden ?? p.hidden ?? (recurrent ? 256 : 200),
+                              bias: p.bias, tied: p.tied)
         let lm = config.make()
-        let trainTokens = try vocabulary.encode(train), valTokens = try vocabulary.encode(val)
-        let window = model == "transformer" ? config.context : 16
-        let adam = Adam(learningRate: learningRate)
+        let trainTokens = try config.vocabulary.encode(train), valTokens = try config.vocabulary.encode(val)
+        let window = ["bigram", "mlp"].contains(kind) ? 16 : config.context
+        let (steps, batch) = (self.steps ?? p.steps, batchSize ?? p.batchSize)
+        guard valTokens.count > window + 1, trainTokens.count > window + 1 else {
+            throw ValidationError("\(data): too little text for windows of \(window) characters")
+        }
+
+        let optimizer = makeOptimizer(p, steps: steps)
         let parameters = lm.trainableParameters
+        let batches = evalBatches ?? p.evalBatches
         func valLoss() -> Double {
+            lm.eval()
+            defer { lm.train() }
             let g = RandomGenerator(seed: 1234)
             return withNoGrad {
-                (0..<10).map { _ in
-                    let (x, y) = languageModelBatch(valTokens, context: window, batchSize: 64, generator: g)
+                (0..<batches).map { _ in
+                    let (x, y) = languageModelBatch(valTokens, context: window, batchSize: batch, generator: g)
                     return lm.loss(x, y).item(Double.self)
-                }.reduce(0, +) / 10
+                }.reduce(0, +) / Double(batches)
             }
         }
-        print("\(lineMode ? "\(lines.count) lines" : "\(text.count) characters"), vocabulary \(vocabulary.count), \(model) with \(lm.parameterCount) parameters")
-        let start = ProgressBar.now()
-        var recent: [Double] = []
+        print("\(lineMode ? "\(lines.count) lines" : "\(text.count) characters"), vocabulary \(config.vocabulary.count), "
+              + "\(kind) with \(lm.parameterCount) parameters, \(steps) steps of \(batch)×\(window) tokens")
+        var trainSeconds = 0.0, recent: [Double] = []
         for step in 1...steps {
-            let (x, y) = languageModelBatch(trainTokens, context: window, batchSize: batchSize)
+            let start = ProgressBar.now()
+            let (x, y) = languageModelBatch(trainTokens, context: window, batchSize: batch)
             let loss = lm.loss(x, y)
             loss.backward()
-            adam.apply(to: parameters)
-            recent.append(loss.item(Double.self))
-            if recent.count > 100 { recent.removeFirst() }
-            if evalEvery > 0 && (step % evalEvery == 0 || step == steps) {
-                let elapsed = ProgressBar.now() - start
-                print("step \(step)/\(steps): train loss \(String(format: "%.4f", recent.reduce(0, +) / Double(recent.count))), val loss \(String(format: "%.4f", valLoss())), \(Int(Double(step * batchSize * window) / elapsed)) tokens/s")
+            optimizer.apply(to: parameters)
+            let value = loss.item(Double.self)
+            trainSeconds += ProgressBar.now() - start
+            guard value.isFinite else { throw ValidationError("the loss became \(value) at step \(step): lower --learning-rate") }
+            recent.append(value)
+            if recent.count > logEvery { recent.removeFirst() }
+            let logging = logEvery > 0 && (step % logEvery == 0 || step == steps)
+            let evaluating = evalEvery > 0 && step % evalEvery == 0 && step != steps
+            if logging || evaluating {
+                var line = "step \(step)/\(steps)  loss \(String(format: "%.4f", recent.reduce(0, +) / Double(recent.count)))"
+                if evaluating { line += "  val loss \(String(format: "%.4f", valLoss()))" }
+                line += "  lr \(String(format: "%.2e", optimizer.learningRate))  \(Int(Double(step * batch * window) / trainSeconds)) tokens/s  \(String(format: "%.1f", trainSeconds)) s"
+                print(line)
+                fflush(nil)
             }
         }
         let v = valLoss()
@@ -116,10 +197,29 @@ struct LMTrain: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(config), to: dir.appendingPathComponent("lm.json"))
-            print("saved the model to \(save)")
+            print("saved the model and its vocabulary to \(save)")
         }
-        print("training time: \(String(format: "%.1f", ProgressBar.now() - start)) s")
+        print("training time: \(String(format: "%.1f", trainSeconds)) s")
         print("val loss: \(String(format: "%.4f", v))")
+    }
+
+    /// AdamW with the preset's β2, weight decay, clipping and warm-up/cosine schedule, each
+    /// overridable from the command line.
+    func makeOptimizer(_ p: LMPreset, steps: Int) -> Optimizer {
+        let peak = learningRate ?? p.learningRate
+        let optimizer = AdamW(learningRate: peak, weightDecay: weightDecay ?? p.weightDecay, beta2: p.beta2, epsilon: p.epsilon)
+        if p.decayMatricesOnly { optimizer.decays = { $0.value.rank >= 2 } }
+        optimizer.globalClipNorm = clip ?? p.clip
+        let warm = warmup ?? p.warmup
+        if let floor = minLearningRate ?? p.minLearningRate {
+            // nanoGPT's schedule: lr·(step+1)/(warmup+1) while warming up, then a cosine to the floor.
+            optimizer.schedule = CosineDecay(initialLearningRate: warm > 0 ? peak / Double(warm + 1) : peak, decaySteps: Swift.max(steps - warm, 1),
+                                             alpha: floor / peak, warmupTarget: warm > 0 ? peak : nil, warmupSteps: warm)
+        } else if warm > 0 {
+            optimizer.schedule = CosineDecay(initialLearningRate: peak / Double(warm + 1), decaySteps: Int.max / 2, alpha: 1,
+                                             warmupTarget: peak, warmupSteps: warm)
+        }
+        return optimizer
     }
 }
 
@@ -141,19 +241,29 @@ struct LMSample: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
 
+    func validate() throws {
+        guard temperature > 0 else { throw ValidationError("--temperature must be positive, got \(temperature)") }
+        if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+    }
+
     func run() throws {
         let dir = URL(fileURLWithPath: model)
         guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("lm.json").path) else {
             throw ValidationError("\(model): no lm.json there (was it written by nabla lm train --save?)")
         }
-        let config = try JSONDecoder().decode(LMConfig.self, from: data)
+        let config: LMConfig
+        do { config = try JSONDecoder().decode(LMConfig.self, from: data) } catch {
+            throw ValidationError("\(model)/lm.json: not a language-model description (\(error))")
+        }
         let lm = config.make()
         try lm.loadStateDict(try SafeTensors.read(from: dir.appendingPathComponent("weights.safetensors")).tensors)
         lm.eval()
         let rng = RandomGenerator(seed: seed)
         let newline = try config.vocabulary.encode("\n")[0]
+        let start: [Int32]
+        do { start = try config.vocabulary.encode(prompt) } catch { throw ValidationError("--prompt: \(error)") }
         for _ in 0..<count {
-            var tokens = [newline] + (try config.vocabulary.encode(prompt))
+            var tokens = [newline] + start
             var generated: [Int32] = []
             for _ in 0..<(config.lineMode ? 100 : length) {
                 let logits = withNoGrad { lm.nextLogits(Tensor(shape: [1, tokens.count], values: tokens)) }

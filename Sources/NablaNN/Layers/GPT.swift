@@ -2,6 +2,9 @@ import Nabla
 
 /// A GPT language model: token and learned position embeddings, pre-LayerNorm Transformer blocks
 /// with causal self-attention and GELU MLPs, a final LayerNorm and a linear head over the vocabulary.
+/// Weights start as nanoGPT's: N(0, 0.02), residual projections N(0, 0.02/√(2·layers)). With
+/// `tiedEmbedding`, the head is the token embedding transposed (nanoGPT's weight tying); with
+/// `useBias: false`, no Dense or LayerNorm has a bias.
 ///
 /// ```swift
 /// let gpt = GPT(vocabulary: 65, context: 64, layers: 4, heads: 4, dModel: 128)
@@ -14,12 +17,16 @@ public final class GPT: Model {
     public let positions: PositionalEmbedding
     public let blocks: [TransformerBlock]
     public let norm: LayerNormalization
-    public let head: Dense
+    /// The output head; nil when it is tied to the token embedding.
+    public let head: Dense?
+    public let useBias: Bool
 
-    public init(vocabulary: Int, context: Int, layers: Int, heads: Int, dModel: Int, useBias: Bool = true, name: String? = nil) {
+    public init(vocabulary: Int, context: Int, layers: Int, heads: Int, dModel: Int, useBias: Bool = true,
+                tiedEmbedding: Bool = false, name: String? = nil) {
         self.vocabulary = vocabulary
         self.context = context
         self.dModel = dModel
+        self.useBias = useBias
         tokens = Embedding(inputDim: vocabulary, outputDim: dModel, initializer: .randomNormal(std: 0.02))
         positions = PositionalEmbedding(maxLength: context, dModel: dModel)
         // nanoGPT's initialisation: N(0, 0.02), residual projections N(0, 0.02/√(2·layers)).
@@ -29,7 +36,7 @@ public final class GPT: Model {
         }
         norm = LayerNormalization(epsilon: 1e-5, center: useBias)
         norm.buildIfNeeded([[dModel]])
-        head = Dense(units: vocabulary, useBias: false, kernelInitializer: .randomNormal(std: 0.02), inputDim: dModel)
+        head = tiedEmbedding ? nil : Dense(units: vocabulary, useBias: false, kernelInitializer: .randomNormal(std: 0.02), inputDim: dModel)
         super.init(name: name ?? "gpt")
         buildIfNeeded([[context]])
     }
@@ -39,7 +46,10 @@ public final class GPT: Model {
     public override func forward(_ ids: Tensor) -> Tensor {
         var h = positions(tokens(ids))
         for block in blocks { h = block(h) }
-        return head(norm(h))
+        h = norm(h)
+        if let head { return head(h) }
+        let (b, t) = (h.shape[0], h.shape[1])
+        return matmul(h.reshaped([b * t, dModel]), tokens.embeddings!.value.transposed()).reshaped([b, t, vocabulary])
     }
 
     /// Mean cross-entropy of predicting `targets` [batch, steps] from `ids` [batch, steps].

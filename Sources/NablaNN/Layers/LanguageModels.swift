@@ -66,6 +66,42 @@ public final class MLPLanguageModel: Model, CharacterModel {
     }
 }
 
+/// A recurrent character model: token embeddings, one SimpleRNN, LSTM or GRU layer over the
+/// sequence, and a Dense head giving next-token logits at every step.
+///
+/// ```swift
+/// let lm = RecurrentLanguageModel(.lstm, vocabulary: 27, context: 32, embeddingSize: 32, units: 256)
+/// let loss = lm.loss(x, y)      // x, y [batch, steps] int32
+/// ```
+public final class RecurrentLanguageModel: Model, CharacterModel {
+    public let context: Int
+    public let embedding: Embedding
+    public let recurrent: Recurrent
+    public let head: Dense
+
+    public init(_ cell: RecurrentCell, vocabulary: Int, context: Int, embeddingSize: Int = 32, units: Int = 256) {
+        self.context = context
+        embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, initializer: .randomNormal(std: 0.1))
+        recurrent = Recurrent(cell, units: units, returnSequences: true)
+        recurrent.buildIfNeeded([[context, embeddingSize]])
+        head = Dense(units: vocabulary, inputDim: units)
+        super.init(name: "\(cell.rawValue)_lm")
+    }
+
+    public override func forward(_ ids: Tensor) -> Tensor { head(recurrent(embedding(ids))) }
+
+    public func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor {
+        let n = inputs.count, v = head.units
+        return crossEntropy(logits: self(inputs).reshaped([n, v]), labels: targets.reshaped([n]))
+    }
+
+    public func nextLogits(_ contexts: Tensor) -> Tensor {
+        let c = contexts.shape[1] > context ? contexts[.all, (contexts.shape[1] - context)...] : contexts
+        let logits = self(c)
+        return logits[.all, logits.shape[1] - 1]
+    }
+}
+
 extension GPT: CharacterModel {
     public func nextLogits(_ contexts: Tensor) -> Tensor {
         let c = contexts.shape[1] > context ? contexts[.all, (contexts.shape[1] - context)...] : contexts

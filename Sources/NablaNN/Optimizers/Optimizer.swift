@@ -16,6 +16,9 @@ open class Optimizer: @unchecked Sendable {
     public var schedule: (any LearningRateSchedule)?
     /// Decoupled weight decay: p −= lr·weightDecay·p before each step.
     public var weightDecay: Double
+    /// Which parameters weight decay applies to (all when nil). nanoGPT decays only matrices:
+    /// `optimizer.decays = { $0.value.rank >= 2 }`.
+    public var decays: ((Parameter) -> Bool)?
     /// Clip each parameter's gradient to this L2 norm (Keras's `clipnorm`).
     public var clipNorm: Double?
     /// Clip all gradients together to this global L2 norm (Keras's `global_clipnorm`).
@@ -57,7 +60,7 @@ open class Optimizer: @unchecked Sendable {
                 let key = ObjectIdentifier(p)
                 let s = slots[key] ?? makeSlots(for: p.value)
                 slots[key] = s
-                if weightDecay != 0 { InPlaceUpdate.scale(p.value, by: 1 - lr * weightDecay) }
+                if weightDecay != 0 && decays?(p) ?? true { InPlaceUpdate.scale(p.value, by: 1 - lr * weightDecay) }
                 step(p.value, grad: g, slots: s, learningRate: lr, iteration: iterations + 1)
                 p.value.zeroGrad()
             }
