@@ -196,7 +196,27 @@ public final class GlobalPooling: Layer {
         let axes = Array(1..<(x.rank - 1))
         return kind == .max ? x.max(axes: axes) : x.mean(axes: axes)
     }
+
+    /// Pools a sequence [batch, steps, channels] over the steps where `mask` [batch, steps] is true
+    /// only (Keras's masked GlobalAveragePooling1D); a row with no true step gives zeros (average).
+    ///
+    /// ```swift
+    /// let pooled = GlobalAveragePooling1D()(embed(ids), mask: embed.computeMask(ids)!)
+    /// ```
+    public func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
+        nablaCheck(x.rank == 3 && mask.shape == [x.shape[0], x.shape[1]],
+                   "\(name): mask \(mask.shape) does not match the input \(x.shape): expected [\(x.shape.first ?? 0), \(x.shape.dropFirst().first ?? 0)]")
+        let keep = (mask.dtype == .bool ? mask : mask .!= 0).unsqueezed(axis: 2)   // [B, T, 1]
+        if kind == .max { return select(keep, x, Tensor(-Double.infinity, dtype: x.dtype)).max(axes: [1]) }
+        let weights = keep.cast(to: x.dtype)
+        return (x * weights).sum(axes: [1]) / maximum(weights.sum(axes: [1]), Tensor(1, dtype: x.dtype))
+    }
 }
+
+/// Keras's GlobalAveragePooling1D (the same layer as the 2-D one; it also pools with a mask).
+public func GlobalAveragePooling1D(name: String? = nil) -> GlobalPooling { GlobalPooling(.average, name: name) }
+/// Keras's GlobalMaxPooling1D.
+public func GlobalMaxPooling1D(name: String? = nil) -> GlobalPooling { GlobalPooling(.max, name: name) }
 
 /// Keras's GlobalAveragePooling2D (and 1D: the same layer works for any rank).
 public func GlobalAveragePooling2D(name: String? = nil) -> GlobalPooling { GlobalPooling(.average, name: name) }

@@ -76,8 +76,13 @@ public final class Recurrent: Layer {
 
     public override func forward(_ x: Tensor) -> Tensor { callWithState(x).output }
 
-    /// The output and the final states (h, and c for an LSTM), optionally starting from `initialState`.
-    public func callWithState(_ x: Tensor, initialState: [Tensor]? = nil) -> (output: Tensor, states: [Tensor]) {
+    /// Runs over the steps where `mask` [batch, steps] is true; at masked (padded) steps the state
+    /// and the output carry over from the previous step, as in Keras.
+    public func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor { callWithState(x, mask: mask).output }
+
+    /// The output and the final states (h, and c for an LSTM), optionally starting from `initialState`
+    /// and skipping the steps where `mask` [batch, steps] is false.
+    public func callWithState(_ x: Tensor, initialState: [Tensor]? = nil, mask: Tensor? = nil) -> (output: Tensor, states: [Tensor]) {
         buildIfNeeded([Array(x.shape.dropFirst())])
         nablaCheck(x.rank == 3, "\(name): expected input shape (None, steps, features), got \(x.shape)")
         let (b, t) = (x.shape[0], x.shape[1])
@@ -87,8 +92,13 @@ public final class Recurrent: Layer {
         var h = initialState?.first ?? Tensor.zeros([b, u], dtype: x.dtype)
         var c = initialState.flatMap { $0.count > 1 ? $0[1] : nil } ?? Tensor.zeros([b, u], dtype: x.dtype)
         var outputs: [Tensor] = []
+        if let mask {
+            nablaCheck(mask.shape == [b, t], "\(name): mask \(mask.shape) does not match the input's [batch, steps] = [\(b), \(t)]")
+        }
+        let keep = mask.map { ($0.dtype == .bool ? $0 : $0 .!= 0).unsqueezed(axis: 2) }   // [B, T, 1]
         let steps = goBackwards ? Array((0..<t).reversed()) : Array(0..<t)
         for step in steps {
+            let (hPrevious, cPrevious) = (h, c)
             let xp = projected[.all, step]                                                  // [B, gates·u]
             let hp = linear(h, recurrentKernel!.value, recurrentBias!.value)               // [B, gates·u]
             switch cell {
@@ -104,6 +114,11 @@ public final class Recurrent: Layer {
                 let r = sigmoid(xs[0] + hs[0]), z = sigmoid(xs[1] + hs[1])
                 let n = tanh(xs[2] + r * hs[2])
                 h = (1 - z) * n + z * h
+            }
+            if let keep {
+                let k = keep[.all, step]                                                     // [B, 1]
+                h = select(k, h, hPrevious)
+                if cell == .lstm { c = select(k, c, cPrevious) }
             }
             if returnSequences { outputs.append(h) }
         }
@@ -144,9 +159,14 @@ public final class Bidirectional: Layer {
         return s
     }
 
-    public override func forward(_ x: Tensor) -> Tensor {
-        let f = forwardLayer(x)
-        var b = backwardLayer(x)
+    public override func forward(_ x: Tensor) -> Tensor { run(x, mask: nil) }
+
+    /// Both directions skipping the steps where `mask` [batch, steps] is false.
+    public func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor { run(x, mask: mask) }
+
+    private func run(_ x: Tensor, mask: Tensor?) -> Tensor {
+        let f = forwardLayer.callWithState(x, mask: mask).output
+        var b = backwardLayer.callWithState(x, mask: mask).output
         if backwardLayer.returnSequences {
             let t = b.shape[1]
             b = b.indexSelect(Tensor(values: (0..<t).reversed().map { Int32($0) }), axis: 1)
