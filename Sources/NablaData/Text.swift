@@ -63,23 +63,32 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     public let outputSequenceLength: Int
     public let lowercase: Bool
     public let stripPunctuation: Bool
+    /// Also emit word n-grams up to this length (Keras's `ngrams`): 2 adds "free entry" after "free", "entry".
+    public let ngrams: Int
     public private(set) var vocabulary: [String] = ["", "[UNK]"]
     private var index: [String: Int32] = [:]
 
-    public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true) {
+    public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true, ngrams: Int = 1) {
         self.maxTokens = maxTokens
         self.outputSequenceLength = outputSequenceLength
         self.lowercase = lowercase
         self.stripPunctuation = stripPunctuation
+        self.ngrams = Swift.max(1, ngrams)
     }
 
-    /// The words of `text` after standardisation.
+    /// The tokens of `text` after standardisation: its words, then its n-grams of 2 up to `ngrams` words.
     public func tokens(_ text: String) -> [String] {
         var t = lowercase ? text.lowercased() : text
         if stripPunctuation {
             t = String(t.unicodeScalars.map { CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0) ? " " : Character($0) })
         }
-        return t.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let words = t.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        guard ngrams > 1 else { return words }
+        var out = words
+        for n in 2...ngrams where words.count >= n {
+            for i in 0...(words.count - n) { out.append(words[i..<(i + n)].joined(separator: " ")) }
+        }
+        return out
     }
 
     /// Builds the vocabulary from `texts`: the most frequent words first, ties in alphabetical order.
@@ -103,11 +112,12 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         return Tensor(shape: [texts.count, outputSequenceLength], values: ids)
     }
 
-    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, vocabulary }
+    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, vocabulary }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(maxTokens: try c.decode(Int.self, forKey: .maxTokens), outputSequenceLength: try c.decode(Int.self, forKey: .outputSequenceLength),
-                  lowercase: try c.decode(Bool.self, forKey: .lowercase), stripPunctuation: try c.decode(Bool.self, forKey: .stripPunctuation))
+                  lowercase: try c.decode(Bool.self, forKey: .lowercase), stripPunctuation: try c.decode(Bool.self, forKey: .stripPunctuation),
+                  ngrams: try c.decodeIfPresent(Int.self, forKey: .ngrams) ?? 1)
         vocabulary = try c.decode([String].self, forKey: .vocabulary)
         index = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
     }
@@ -117,6 +127,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         try c.encode(outputSequenceLength, forKey: .outputSequenceLength)
         try c.encode(lowercase, forKey: .lowercase)
         try c.encode(stripPunctuation, forKey: .stripPunctuation)
+        try c.encode(ngrams, forKey: .ngrams)
         try c.encode(vocabulary, forKey: .vocabulary)
     }
 }
