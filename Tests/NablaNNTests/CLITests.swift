@@ -204,7 +204,56 @@ struct LanguageModelCLITests {
         #expect(sample.status == 0, "\(sample.stderr)")
         let lines = sample.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == 5 && lines.allSatisfy { $0.allSatisfy { "karinomelsotv".contains($0) } })
-        let bad = try CLI.run(["lm", "train", "--data", file.path, "--model", "lstm"])
-        #expect(bad.status != 0 && bad.stderr.contains("--model must be bigram, mlp or transformer"))
+        let bad = try CLI.run(["lm", "train", "--data", file.path, "--model", "cnn"])
+        #expect(bad.status != 0 && bad.stderr.contains("--model must be one of bigram, mlp, rnn, lstm, gru, transformer, got 'cnn'"))
+        let badPreset = try CLI.run(["lm", "train", "--data", file.path, "--preset", "gpt5"])
+        #expect(badPreset.status != 0 && badPreset.stderr.contains("--preset must be makemore or nanogpt-cpu"))
+
+        // A GRU model and the nanoGPT preset (tied embedding, no biases) train, save and sample.
+        for args in [["--model", "gru", "--hidden", "32", "--context", "8", "--steps", "40"],
+                     ["--preset", "nanogpt-cpu", "--steps", "30", "--context", "16", "--eval-batches", "2"]] {
+            let folder = root.appendingPathComponent("lm-\(args[1])").path
+            let run = try CLI.run(["lm", "train", "--data", file.path, "--log-every", "10", "--save", folder] + args)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("step 30/") && run.stdout.contains("tokens/s") && run.stdout.contains("val loss: "), "\(run.stdout)")
+            let text = try CLI.run(["lm", "sample", folder, "--count", "2", "--length", "20", "--top-k", "3"])
+            #expect(text.status == 0 && !text.stdout.isEmpty, "\(text.stderr)")
+        }
+    }
+}
+
+@Suite("nabla text", .enabled(if: CLI.binary != nil, "build the nabla executable first (swift build)"))
+struct TextCLITests {
+    @Test("train a classifier on label<TAB>text lines, report test accuracy, classify new texts")
+    func trainAndPredict() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-text-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let rng = RandomGenerator(seed: 8)
+        let filler = ["the", "a", "today", "we", "you", "it", "was", "then", "and", "so"]
+        let cues = ["promo": ["free", "prize", "win", "cash"], "chat": ["lunch", "home", "mum", "later"]]
+        var lines: [String] = []
+        for i in 0..<600 {
+            let label = i % 2 == 0 ? "promo" : "chat"
+            var words = (0..<6).map { _ in filler[rng.nextInt(below: filler.count)] }
+            words.insert(cues[label]![rng.nextInt(below: 4)], at: rng.nextInt(below: 6))
+            lines.append("\(label)\t\(words.joined(separator: " "))")
+        }
+        let file = root.appendingPathComponent("texts.tsv")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let folder = root.appendingPathComponent("model").path
+        let run = try CLI.run(["text", "train", "--data", file.path, "--epochs", "4", "--verbose", "0", "--save", folder])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("480 training texts (chat 2"), "\(run.stdout)")
+        let accuracy = run.stdout.split(separator: "\n").last { $0.hasPrefix("test accuracy: ") }.flatMap { Double($0.dropFirst(15)) }
+        #expect(accuracy != nil && accuracy! > 0.95, "\(run.stdout)")
+        let predicted = try CLI.run(["text", "predict", folder, "win cash today", "home for lunch"])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(predicted.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["promo", "chat"], "\(predicted.stdout)")
+
+        let bad = root.appendingPathComponent("bad.tsv")
+        try "ham\thello\nno tab here\n".write(to: bad, atomically: true, encoding: .utf8)
+        let failed = try CLI.run(["text", "train", "--data", bad.path])
+        #expect(failed.status != 0 && failed.stderr == "nabla: error: \(bad.path):2: expected label<TAB>text, got 'no tab here'\n", "\(failed.stderr)")
     }
 }

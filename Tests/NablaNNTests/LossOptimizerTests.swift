@@ -229,4 +229,15 @@ struct MetricTests {
         #expect(try Metric.named("accuracy", loss: MeanSquaredError(), outputUnits: 1) is BinaryAccuracy)
         #expect(throws: NablaError.self) { try Metric.named("acuracy", loss: nil, outputUnits: nil) }
     }
+
+    @Test("weight decay applies only where the filter says (nanoGPT decays matrices, not vectors)")
+    func decayFilter() {
+        let sgd = SGD(learningRate: 0.1, weightDecay: 0.5)
+        sgd.decays = { $0.value.rank >= 2 }
+        let matrix = Parameter(Tensor([[1, 1]], dtype: .float64)), vector = Parameter(Tensor([1, 1], dtype: .float64))
+        for p in [matrix, vector] { p.value.setGrad(Tensor.zeros(p.shape, dtype: .float64)) }
+        sgd.apply(to: [matrix, vector])
+        #expect(matrix.value.toArray(Double.self) == [0.95, 0.95])
+        #expect(vector.value.toArray(Double.self) == [1, 1])
+    }
 }

@@ -56,7 +56,10 @@ struct CharacterModelTests {
     func learn() {
         RandomGenerator.setCurrent(RandomGenerator(seed: 21))
         let tokens: [Int32] = Array((0..<40).map { Int32($0 % 5) })
-        for lm in [BigramModel(vocabulary: 5), MLPLanguageModel(vocabulary: 5, context: 2, embeddingSize: 4, hiddenUnits: 16)] as [any CharacterModel] {
+        let models: [any CharacterModel] = [BigramModel(vocabulary: 5), MLPLanguageModel(vocabulary: 5, context: 2, embeddingSize: 4, hiddenUnits: 16),
+                                            RecurrentLanguageModel(.lstm, vocabulary: 5, context: 8, embeddingSize: 4, units: 16),
+                                            RecurrentLanguageModel(.gru, vocabulary: 5, context: 8, embeddingSize: 4, units: 16)]
+        for lm in models {
             let adam = Adam(learningRate: 0.05)
             let (x, y) = languageModelBatch(tokens, context: 8, batchSize: 8, generator: RandomGenerator(seed: 2))
             let first = lm.loss(x, y).item(Double.self)
@@ -68,5 +71,25 @@ struct CharacterModelTests {
             #expect(first > 1 && last < 0.2, "\(type(of: lm)): \(first) → \(last)")
             #expect(lm.nextLogits(Tensor(shape: [1, 3], values: [2, 3, 4] as [Int32])).argmax().item(Int32.self) == 0)
         }
+    }
+
+    @Test("a tied GPT has no separate head: its logits use the token embedding")
+    func tiedGPT() {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 23))
+        let gpt = GPT(vocabulary: 7, context: 4, layers: 1, heads: 2, dModel: 8, useBias: false, tiedEmbedding: true)
+        #expect(gpt.head == nil)
+        #expect(!gpt.stateDict().keys.contains { $0.contains("bias") || $0.contains("beta") }, "\(gpt.stateDict().keys.sorted())")
+        let untied = GPT(vocabulary: 7, context: 4, layers: 1, heads: 2, dModel: 8, useBias: false)
+        #expect(untied.parameterCount - gpt.parameterCount == 7 * 8)
+        let ids = Tensor(shape: [1, 3], values: [Int32(1), 2, 3])
+        let before = gpt(ids)
+        gpt.tokens.embeddings!.assign(gpt.tokens.embeddings!.value * 2)
+        #expect(maxDifference(before, gpt(ids)) > 1e-3)   // the head changed with the embedding
+    }
+
+    @Test("text vectorisation with bigrams")
+    func bigrams() {
+        let v = TextVectorization(ngrams: 2)
+        #expect(v.tokens("Free entry, now!") == ["free", "entry", "now", "free entry", "entry now"])
     }
 }
