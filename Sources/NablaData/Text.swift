@@ -150,3 +150,30 @@ public func languageModelBatch(_ tokens: [Int32], context: Int, batchSize: Int, 
     }
     return (Tensor(shape: [batchSize, context], values: x), Tensor(shape: [batchSize, context], values: y))
 }
+
+/// Language-model rows of whole lines, as makemore builds them: inputs are `start` then the line's
+/// tokens, targets are the line's tokens then `start` (which ends the line), both padded to `length`,
+/// inputs with `start` and targets with −1 (for `crossEntropy(..., ignoreIndex: -1)`). Lines longer
+/// than `length` are cut.
+///
+/// ```swift
+/// let (x, y) = lineModelRows(names[0..<32], length: 16, start: newline)   // [32, 16] each
+/// ```
+public func lineModelRows(_ lines: some Collection<[Int32]>, length: Int, start: Int32) -> (Tensor, Tensor) {
+    var x: [Int32] = [], y: [Int32] = []
+    x.reserveCapacity(lines.count * length)
+    y.reserveCapacity(lines.count * length)
+    for line in lines {
+        let input = ([start] + line).prefix(length), target = (line + [start]).prefix(length)
+        x += input + Array(repeating: start, count: length - input.count)
+        y += target + Array(repeating: -1, count: length - target.count)
+    }
+    return (Tensor(shape: [lines.count, length], values: x), Tensor(shape: [lines.count, length], values: y))
+}
+
+/// `batchSize` random lines (with replacement) as `lineModelRows`.
+public func lineModelBatch(_ lines: [[Int32]], length: Int, batchSize: Int, start: Int32,
+                           generator: RandomGenerator = .current) -> (Tensor, Tensor) {
+    precondition(!lines.isEmpty, "lineModelBatch: no lines")
+    return lineModelRows((0..<batchSize).map { _ in lines[generator.nextInt(below: lines.count)] }, length: length, start: start)
+}

@@ -24,10 +24,16 @@ struct LMConfig: Codable {
 
     static let models = ["bigram", "mlp", "rnn", "lstm", "gru", "transformer"]
 
+    /// The newline's id: it starts and ends every line.
+    var newline: Int32 { (try? vocabulary.encode("\n").first) ?? 0 }
+
     func make() -> any CharacterModel {
         switch model {
         case "bigram": BigramModel(vocabulary: vocabulary.count)
-        case "mlp": MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden)
+        case "mlp":
+            { let m = MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden)
+              m.padToken = newline
+              return m }()
         case "rnn": RecurrentLanguageModel(.simple, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         case "lstm": RecurrentLanguageModel(.lstm, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         case "gru": RecurrentLanguageModel(.gru, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
@@ -102,7 +108,7 @@ struct LMTrain: ParsableCommand {
     var logEvery = 100
     @Option(help: "Also report the validation loss every this many steps (0: only at the end).")
     var evalEvery = 0
-    @Option(help: "Batches averaged for each validation loss.")
+    @Option(help: "Random windows averaged for each validation loss in text mode (line mode uses every validation line).")
     var evalBatches: Int?
     @Option(help: "Save the model and its vocabulary into this folder.")
     var save: String?
@@ -127,16 +133,6 @@ struct LMTrain: ParsableCommand {
 
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         let lineMode = (examples ?? p.examples).map { $0 == "lines" } ?? (Double(text.count) / Double(Swift.max(lines.count, 1)) < 20)
-        let (train, val): (String, String)
-        if lineMode {
-            let order = RandomGenerator(seed: seed).permutation(lines.count)
-            let cut = lines.count * 9 / 10
-            train = order[..<cut].map { lines[$0] + "\n" }.joined()
-            val = order[cut...].map { lines[$0] + "\n" }.joined()
-        } else {
-            let cut = text.index(text.startIndex, offsetBy: text.count * 9 / 10)
-            (train, val) = (String(text[..<cut]), String(text[cut...]))
-        }
         let defaultContext = ["bigram": 1, "mlp": 3, "transformer": 16][kind] ?? 32
         let recurrent = ["rnn", "lstm", "gru"].contains(kind)
         let config = LMConfig(model: kind, vocabulary: CharacterVocabulary(text: text + "\n"), context: context ?? p.context ?? defaultContext,
@@ -144,33 +140,60 @@ struct LMTrain: ParsableCommand {
                               embedding: embedding ?? p.embedding ?? (recurrent ? 32 : 10), hidden: hidden ?? p.hidden ?? (recurrent ? 256 : 200),
                               bias: p.bias, tied: p.tied)
         let lm = config.make()
-        let trainTokens = try config.vocabulary.encode(train), valTokens = try config.vocabulary.encode(val)
-        let window = ["bigram", "mlp"].contains(kind) ? 16 : config.context
         let (steps, batch) = (self.steps ?? p.steps, batchSize ?? p.batchSize)
-        guard valTokens.count > window + 1, trainTokens.count > window + 1 else {
-            throw ValidationError("\(data): too little text for windows of \(window) characters")
+        // Each step's sequences: in line mode, whole lines (makemore's examples: the newline, the line,
+        // padding that does not count); in text mode, random windows of the running text (nanoGPT's).
+        let window: Int
+        let nextBatch: () -> (Tensor, Tensor)
+        let validationBatches: [(Tensor, Tensor)]
+        if lineMode {
+            let order = RandomGenerator(seed: seed).permutation(lines.count)
+            let cut = lines.count * 9 / 10
+            let encoded = try lines.map { try config.vocabulary.encode($0) }
+            let trainLines = order[..<cut].map { encoded[$0] }, valLines = order[cut...].map { encoded[$0] }
+            let longest = (encoded.map(\.count).max() ?? 1) + 1
+            window = ["bigram", "mlp"].contains(kind) ? Swift.min(longest, 64) : Swift.min(longest, config.context)
+            let newline = config.newline
+            nextBatch = { lineModelBatch(trainLines, length: window, batchSize: batch, start: newline) }
+            validationBatches = stride(from: 0, to: valLines.count, by: 256).map {
+                lineModelRows(valLines[$0..<Swift.min($0 + 256, valLines.count)], length: window, start: newline)
+            }
+        } else {
+            let cut = text.index(text.startIndex, offsetBy: text.count * 9 / 10)
+            let trainTokens = try config.vocabulary.encode(String(text[..<cut])), valTokens = try config.vocabulary.encode(String(text[cut...]))
+            window = ["bigram", "mlp"].contains(kind) ? 16 : config.context
+            guard valTokens.count > window + 1, trainTokens.count > window + 1 else {
+                throw ValidationError("\(data): too little text for windows of \(window) characters")
+            }
+            nextBatch = { languageModelBatch(trainTokens, context: window, batchSize: batch) }
+            let g = RandomGenerator(seed: 1234)
+            validationBatches = (0..<(evalBatches ?? p.evalBatches)).map { _ in
+                languageModelBatch(valTokens, context: window, batchSize: batch, generator: g)
+            }
         }
 
         let optimizer = makeOptimizer(p, steps: steps)
         let parameters = lm.trainableParameters
-        let batches = evalBatches ?? p.evalBatches
+        /// Mean loss per predicted character over the validation batches (padding excluded).
         func valLoss() -> Double {
             lm.eval()
             defer { lm.train() }
-            let g = RandomGenerator(seed: 1234)
-            return withNoGrad {
-                (0..<batches).map { _ in
-                    let (x, y) = languageModelBatch(valTokens, context: window, batchSize: batch, generator: g)
-                    return lm.loss(x, y).item(Double.self)
-                }.reduce(0, +) / Double(batches)
+            var total = 0.0, count = 0
+            withNoGrad {
+                for (x, y) in validationBatches {
+                    let n = y.toArray(Int32.self).filter { $0 >= 0 }.count
+                    total += lm.loss(x, y).item(Double.self) * Double(n)
+                    count += n
+                }
             }
+            return total / Double(Swift.max(count, 1))
         }
         print("\(lineMode ? "\(lines.count) lines" : "\(text.count) characters"), vocabulary \(config.vocabulary.count), "
               + "\(kind) with \(lm.parameterCount) parameters, \(steps) steps of \(batch)×\(window) tokens")
         var trainSeconds = 0.0, recent: [Double] = []
         for step in 1...steps {
             let start = ProgressBar.now()
-            let (x, y) = languageModelBatch(trainTokens, context: window, batchSize: batch)
+            let (x, y) = nextBatch()
             let loss = lm.loss(x, y)
             loss.backward()
             optimizer.apply(to: parameters)

@@ -52,10 +52,11 @@ public final class GPT: Model {
         return matmul(h.reshaped([b * t, dModel]), tokens.embeddings!.value.transposed()).reshaped([b, t, vocabulary])
     }
 
-    /// Mean cross-entropy of predicting `targets` [batch, steps] from `ids` [batch, steps].
+    /// Mean cross-entropy of predicting `targets` [batch, steps] from `ids` [batch, steps]; targets
+    /// of −1 are padding and do not count.
     public func loss(_ ids: Tensor, _ targets: Tensor) -> Tensor {
         let logits = self(ids)
         let (b, t) = (ids.shape[0], ids.shape[1])
-        return crossEntropy(logits: logits.reshaped([b * t, vocabulary]), labels: targets.reshaped([b * t]))
+        return crossEntropy(logits: logits.reshaped([b * t, vocabulary]), labels: targets.reshaped([b * t]), ignoreIndex: -1)
     }
 }

@@ -4,7 +4,8 @@ import Nabla
 public protocol CharacterModel: Module {
     /// How many previous tokens the model reads.
     var context: Int { get }
-    /// Mean cross-entropy of `targets` [B, T] given `inputs` [B, T] (each target follows its input).
+    /// Mean cross-entropy of `targets` [B, T] given `inputs` [B, T] (each target follows its input);
+    /// targets of −1 are padding and do not count.
     func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor
     /// Logits [B, V] for the token after the last of `contexts` [B, ≤ context].
     func nextLogits(_ contexts: Tensor) -> Tensor
@@ -24,7 +25,7 @@ public final class BigramModel: Model, CharacterModel {
 
     public func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor {
         let v = table.outputDim, n = inputs.count
-        return crossEntropy(logits: self(inputs).reshaped([n, v]), labels: targets.reshaped([n]))
+        return crossEntropy(logits: self(inputs).reshaped([n, v]), labels: targets.reshaped([n]), ignoreIndex: -1)
     }
 
     public func nextLogits(_ contexts: Tensor) -> Tensor { self(contexts[.all, (contexts.shape[1] - 1)...]).squeezed(axes: [1]) }
@@ -37,6 +38,8 @@ public final class MLPLanguageModel: Model, CharacterModel {
     public let embedding: Embedding
     public let hidden: Dense
     public let output: Dense
+    /// The token that stands before the first one (makemore's "."; `nabla lm` uses the newline).
+    public var padToken: Int32 = 0
 
     public init(vocabulary: Int, context: Int = 3, embeddingSize: Int = 10, hiddenUnits: Int = 200) {
         self.context = context
@@ -51,17 +54,17 @@ public final class MLPLanguageModel: Model, CharacterModel {
     }
 
     /// Every position of the windows is a training example, with the `context` tokens before it
-    /// (the window's own earlier tokens, padded on the left with token 0).
+    /// (the window's own earlier tokens, padded on the left with `padToken`).
     public func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor {
         let (b, t) = (inputs.shape[0], inputs.shape[1])
-        let padded = concatenate([Tensor.zeros([b, context - 1], dtype: .int32), inputs], axis: 1)
+        let padded = concatenate([Tensor.full([b, context - 1], value: Double(padToken), dtype: .int32), inputs], axis: 1)
         let windows = stack((0..<t).map { padded[.all, $0..<($0 + context)] }, axis: 1).reshaped([b * t, context])
-        return crossEntropy(logits: self(windows), labels: targets.reshaped([b * t]))
+        return crossEntropy(logits: self(windows), labels: targets.reshaped([b * t]), ignoreIndex: -1)
     }
 
     public func nextLogits(_ contexts: Tensor) -> Tensor {
         var c = contexts
-        if c.shape[1] < context { c = concatenate([Tensor.zeros([c.shape[0], context - c.shape[1]], dtype: .int32), c], axis: 1) }
+        if c.shape[1] < context { c = concatenate([Tensor.full([c.shape[0], context - c.shape[1]], value: Double(padToken), dtype: .int32), c], axis: 1) }
         return self(c[.all, (c.shape[1] - context)...])
     }
 }
@@ -92,7 +95,7 @@ public final class RecurrentLanguageModel: Model, CharacterModel {
 
     public func loss(_ inputs: Tensor, _ targets: Tensor) -> Tensor {
         let n = inputs.count, v = head.units
-        return crossEntropy(logits: self(inputs).reshaped([n, v]), labels: targets.reshaped([n]))
+        return crossEntropy(logits: self(inputs).reshaped([n, v]), labels: targets.reshaped([n]), ignoreIndex: -1)
     }
 
     public func nextLogits(_ contexts: Tensor) -> Tensor {

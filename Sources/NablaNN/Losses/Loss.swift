@@ -173,11 +173,16 @@ public struct KLDivergence: Loss {
     }
 }
 
-/// Softmax cross-entropy of `logits` against integer `labels`, averaged (PyTorch's `cross_entropy`).
+/// Softmax cross-entropy of `logits` [N, C] against integer `labels` [N], averaged (PyTorch's
+/// `cross_entropy`); labels equal to `ignoreIndex` (padding) count neither in the sum nor the mean.
 ///
 /// ```swift
 /// let loss = crossEntropy(logits: net(x), labels: y)
+/// let padded = crossEntropy(logits: logits, labels: targets, ignoreIndex: -1)
 /// ```
-public func crossEntropy(logits: Tensor, labels: Tensor) -> Tensor {
-    SparseCategoricalCrossentropy(fromLogits: true)(labels, logits)
+public func crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: Int32? = nil) -> Tensor {
+    guard let ignoreIndex else { return SparseCategoricalCrossentropy(fromLogits: true)(labels, logits) }
+    let ids = labels.dtype == .int32 ? labels : labels.cast(to: .int32)
+    let valid = ids.toArray(Int32.self).filter { $0 != ignoreIndex }.count
+    return softmaxCrossEntropy(logits: logits, labels: ids, ignoreIndex: ignoreIndex).sum() / Double(Swift.max(valid, 1))
 }
