@@ -21,6 +21,7 @@ struct LMConfig: Codable {
     // Added later; optional so that older lm.json files still load.
     var bias: Bool?
     var tied: Bool?
+    var initialization: String?
 
     static let models = ["bigram", "mlp", "rnn", "lstm", "gru", "transformer"]
 
@@ -38,7 +39,8 @@ struct LMConfig: Codable {
         case "lstm": RecurrentLanguageModel(.lstm, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         case "gru": RecurrentLanguageModel(.gru, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         default: GPT(vocabulary: vocabulary.count, context: context, layers: layers, heads: heads, dModel: width,
-                     useBias: bias ?? true, tiedEmbedding: tied ?? false)
+                     useBias: bias ?? true, tiedEmbedding: tied ?? false,
+                     initialization: initialization.flatMap(GPT.Initialization.init(rawValue:)) ?? .nanoGPT)
         }
     }
 }
@@ -49,11 +51,12 @@ struct LMPreset {
     var context: Int?, layers = 4, heads = 4, width = 64, embedding: Int?, hidden: Int?
     var bias = true, tied = false, weightDecay = 0.0, decayMatricesOnly = false, beta2 = 0.999, epsilon = 1e-8
     var clip: Double?, warmup = 0, minLearningRate: Double?, examples: String?, evalBatches = 20
+    var initialization = "nanoGPT"
 
     static let all: [String: LMPreset] = [
         // makemore's Transformer on names.txt.
-        "makemore": LMPreset(model: "transformer", steps: 5000, batchSize: 32, learningRate: 5e-4, context: 16, layers: 4, heads: 4, width: 64,
-                             weightDecay: 0.01, beta2: 0.99, examples: "lines", evalBatches: 100),
+        "makemore": LMPreset(model: "transformer", steps: 10000, batchSize: 32, learningRate: 5e-4, context: 16, layers: 4, heads: 4, width: 64,
+                             weightDecay: 0.01, beta2: 0.99, examples: "lines", evalBatches: 100, initialization: "pytorch"),
         // nanoGPT's CPU configuration of the Shakespeare character model.
         "nanogpt-cpu": LMPreset(model: "transformer", steps: 2000, batchSize: 12, learningRate: 1e-3, context: 64, layers: 4, heads: 4, width: 128,
                                 bias: false, tied: true, weightDecay: 0.1, decayMatricesOnly: true, beta2: 0.99, clip: 1.0, warmup: 100,
@@ -138,7 +141,7 @@ struct LMTrain: ParsableCommand {
         let config = LMConfig(model: kind, vocabulary: CharacterVocabulary(text: text + "\n"), context: context ?? p.context ?? defaultContext,
                               lineMode: lineMode, layers: layers ?? p.layers, heads: heads ?? p.heads, width: width ?? p.width,
                               embedding: embedding ?? p.embedding ?? (recurrent ? 32 : 10), hidden: hidden ?? p.hidden ?? (recurrent ? 256 : 200),
-                              bias: p.bias, tied: p.tied)
+                              bias: p.bias, tied: p.tied, initialization: p.initialization)
         let lm = config.make()
         let (steps, batch) = (self.steps ?? p.steps, batchSize ?? p.batchSize)
         // Each step's sequences: in line mode, whole lines (makemore's examples: the newline, the line,

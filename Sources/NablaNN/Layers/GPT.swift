@@ -21,22 +21,29 @@ public final class GPT: Model {
     public let head: Dense?
     public let useBias: Bool
 
+    /// How the weights start: nanoGPT's N(0, 0.02) scheme, or PyTorch's layer defaults as in
+    /// makemore (Linear U(±1/√fanIn), embeddings N(0, 1)).
+    public enum Initialization: String, Sendable { case nanoGPT, pytorch }
+
     public init(vocabulary: Int, context: Int, layers: Int, heads: Int, dModel: Int, useBias: Bool = true,
-                tiedEmbedding: Bool = false, name: String? = nil) {
+                tiedEmbedding: Bool = false, initialization: Initialization = .nanoGPT, name: String? = nil) {
         self.vocabulary = vocabulary
         self.context = context
         self.dModel = dModel
         self.useBias = useBias
-        tokens = Embedding(inputDim: vocabulary, outputDim: dModel, initializer: .randomNormal(std: 0.02))
-        positions = PositionalEmbedding(maxLength: context, dModel: dModel)
-        // nanoGPT's initialisation: N(0, 0.02), residual projections N(0, 0.02/√(2·layers)).
-        let residual = Initializer.randomNormal(std: 0.02 / Double(2 * layers).squareRoot())
+        let nano = initialization == .nanoGPT
+        let embedding: Initializer = nano ? .randomNormal(std: 0.02) : .randomNormal(std: 1)
+        let linear: Initializer = nano ? .randomNormal(std: 0.02) : .torchDefault
+        tokens = Embedding(inputDim: vocabulary, outputDim: dModel, initializer: embedding)
+        positions = PositionalEmbedding(maxLength: context, dModel: dModel, initializer: embedding)
+        // nanoGPT scales the residual projections down: N(0, 0.02/√(2·layers)).
+        let residual = nano ? Initializer.randomNormal(std: 0.02 / Double(2 * layers).squareRoot()) : .torchDefault
         blocks = (0..<layers).map { _ in
-            TransformerBlock(heads: heads, dModel: dModel, useBias: useBias, kernelInitializer: .randomNormal(std: 0.02), residualInitializer: residual)
+            TransformerBlock(heads: heads, dModel: dModel, useBias: useBias, kernelInitializer: linear, residualInitializer: residual)
         }
         norm = LayerNormalization(epsilon: 1e-5, center: useBias)
         norm.buildIfNeeded([[dModel]])
-        head = tiedEmbedding ? nil : Dense(units: vocabulary, useBias: false, kernelInitializer: .randomNormal(std: 0.02), inputDim: dModel)
+        head = tiedEmbedding ? nil : Dense(units: vocabulary, useBias: false, kernelInitializer: linear, inputDim: dModel)
         super.init(name: name ?? "gpt")
         buildIfNeeded([[context]])
     }

@@ -18,12 +18,15 @@ public enum Initializer: Sendable, Equatable {
     case randomNormal(mean: Double = 0, std: Double = 0.05)
     /// Keras's RandomUniform: [-0.05, 0.05] by default.
     case randomUniform(min: Double = -0.05, max: Double = 0.05)
+    /// PyTorch's default for `nn.Linear` and `nn.Conv*` weights: U(−1/√fanIn, 1/√fanIn).
+    case torchDefault
 
     /// Keras's names for the initializers.
     public static let names: [String: Initializer] = [
         "glorot_uniform": .glorotUniform, "glorot_normal": .glorotNormal, "he_uniform": .heUniform,
         "he_normal": .heNormal, "lecun_normal": .lecunNormal, "lecun_uniform": .lecunUniform,
         "zeros": .zeros, "ones": .ones, "random_normal": .randomNormal(), "random_uniform": .randomUniform(),
+        "torch_default": .torchDefault,
     ]
 
     /// The initializer with Keras name `name`, or an error listing the valid names.
@@ -49,6 +52,7 @@ public enum Initializer: Sendable, Equatable {
         case .glorotUniform: return Self.uniform(shape, scale: 1, fan: (fanIn + fanOut) / 2, dtype, generator)
         case .heUniform: return Self.uniform(shape, scale: 2, fan: fanIn, dtype, generator)
         case .lecunUniform: return Self.uniform(shape, scale: 1, fan: fanIn, dtype, generator)
+        case .torchDefault: return Self.uniform(shape, scale: 1.0 / 3, fan: fanIn, dtype, generator)
         case .glorotNormal: return Self.truncatedNormal(shape, scale: 1, fan: (fanIn + fanOut) / 2, dtype, generator)
         case .heNormal: return Self.truncatedNormal(shape, scale: 2, fan: fanIn, dtype, generator)
         case .lecunNormal: return Self.truncatedNormal(shape, scale: 1, fan: fanIn, dtype, generator)
