@@ -64,5 +64,5 @@ static void adam_range(void *ctx, long begin, long end) {
 void nabla_adam_f32(float *p, const float *g, float *m, float *v, long n,
                     float b1, float b2, float eps, float step, float decay) {
     adam_job job = {p, m, v, g, b1, b2, eps, step, decay};
-    nabla_parallel_for(n, 32768, 16, adam_range, &job);
+    nabla_parallel_for(n, 8192, 16, adam_range, &job);
 }

@@ -1,9 +1,10 @@
 import Nabla
 import Testing
 
-/// The float32 Transformer kernels (AVX2 where present: vectorised exp and erf, eight-lane dot
-/// products) against their float64 twins, which the gradient table checks by finite differences.
-@Suite("Transformer kernels in float32")
+/// The float32 kernels of the Transformer's hot path (AVX2 where present: vectorised exp and erf,
+/// eight-lane dot products, column sums) against the float64 code, which the gradient table checks
+/// by finite differences.
+@Suite("Float32 kernels against float64")
 struct TransformerKernelTests {
     /// Largest |a − b| over elements, a and b of any float dtype.
     func difference(_ a: Tensor, _ b: Tensor) -> Double {
@@ -60,5 +61,30 @@ struct TransformerKernelTests {
         let scores = select(mask, matmul(parts[0], parts[1].transposed()) * 0.5, Tensor(-Double.infinity, dtype: .float64))
         let expected = matmul(softmax(scores, axis: -1), parts[2]).permuted([0, 2, 1, 3]).reshaped([b, t, h * hd])
         #expect(difference(scaledDotProductAttention(packed: qkv, heads: h), expected) < 1e-12)
+    }
+
+    @Test("cross-entropy (with ignored rows) and the linear bias gradient in float32 match float64")
+    func crossEntropyAndBias32() {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 14))
+        let x = Tensor.randomNormal([50, 40], std: 3, dtype: .float64)
+        let labels = Tensor(values: (0..<50).map { Int32($0 % 7 == 3 ? -1 : ($0 * 13) % 40) })
+        let (value, grad) = bothPrecisions(x) { softmaxCrossEntropy(logits: $0, labels: labels, ignoreIndex: -1) }
+        #expect(value < 1e-5 && grad < 1e-6, "value \(value), gradient \(grad)")
+        let losses = softmaxCrossEntropy(logits: x, labels: labels, ignoreIndex: -1)
+        let ignored = (0..<50).filter { $0 % 7 == 3 }
+        #expect(ignored.allSatisfy { losses[$0].item(Double.self) == 0 })
+        let kept = (0..<50).filter { $0 % 7 != 3 }.map { Int32($0) }
+        let reference = softmaxCrossEntropy(logits: x.indexSelect(Tensor(values: kept), axis: 0), labels: labels.indexSelect(Tensor(values: kept), axis: 0))
+        #expect(difference(losses.indexSelect(Tensor(values: kept), axis: 0), reference) < 1e-12)
+
+        let w = Tensor.randomNormal([40, 33], dtype: .float64)
+        var biasGrads: [Tensor] = []
+        for dtype in [DType.float32, .float64] {
+            let b = Tensor.randomNormal([33], dtype: .float64).cast(to: dtype).requiringGrad()
+            (linear(x.cast(to: dtype), w.cast(to: dtype), b) * Tensor.linspace(-1, 1, count: 33, dtype: dtype)).sum().backward()
+            biasGrads.append(b.grad!)
+        }
+        #expect(difference(biasGrads[0], biasGrads[1]) < 1e-4)
+        #expect(difference(biasGrads[1], Tensor.linspace(-1, 1, count: 33, dtype: .float64) * 50) < 1e-12)
     }
 }

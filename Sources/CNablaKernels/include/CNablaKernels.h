@@ -119,6 +119,18 @@ void nabla_attention_backward_f32(const float *qkv, const float *y, const float 
 void nabla_attention_backward_f64(const double *qkv, const double *y, const double *lse, const double *dy, double *dqkv,
                                   long b, long t, long h, long hd, int causal, double scale);
 
+// MARK: Losses and reductions (float32)
+
+/// Softmax cross-entropy of rows z [n, c] against labels [n]: writes each row's loss and
+/// log-sum-exp; rows labelled `ignore` (when has_ignore) get 0.
+void nabla_cross_entropy_f32(const float *z, const int32_t *labels, float *loss, float *lse, long n, long c,
+                             int has_ignore, int32_t ignore);
+/// Its gradient: dz = g·(softmax(z) − onehot(label)), zero for ignored rows.
+void nabla_cross_entropy_backward_f32(const float *z, const int32_t *labels, const float *lse, const float *g, float *dz,
+                                      long n, long c, int has_ignore, int32_t ignore);
+/// out[j] = Σ_r g[r·n + j]: the bias gradient of a linear layer.
+void nabla_column_sums_f32(const float *g, long rows, long n, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CNablaKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,14 +30,18 @@ public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: Int
     let losses = Tensor(uninitializedShape: [n], dtype: logits.dtype)
     let lse = Tensor(uninitializedShape: [n], dtype: logits.dtype)
     switch logits.dtype {
-    case .float32: crossEntropyForward(logits.pointer(Float.self), lab, losses.pointer(Float.self), lse.pointer(Float.self), n, c, ignoreIndex)
+    case .float32:
+        nabla_cross_entropy_f32(logits.pointer(Float.self), lab, losses.pointer(Float.self), lse.pointer(Float.self), n, c,
+                                ignoreIndex == nil ? 0 : 1, ignoreIndex ?? 0)
     default: crossEntropyForward(logits.pointer(Double.self), lab, losses.pointer(Double.self), lse.pointer(Double.self), n, c, ignoreIndex)
     }
     let z = logits.detached(), kept = labels.detached()
     return losses.recorded("cross_entropy", logits) { g in
         let dz = Tensor(uninitializedShape: [n, c], dtype: z.dtype)
         switch z.dtype {
-        case .float32: crossEntropyBackward(z.pointer(Float.self), kept.pointer(Int32.self), lse.pointer(Float.self), g.pointer(Float.self), dz.pointer(Float.self), n, c, ignoreIndex)
+        case .float32:
+            nabla_cross_entropy_backward_f32(z.pointer(Float.self), kept.pointer(Int32.self), lse.pointer(Float.self), g.pointer(Float.self),
+                                             dz.pointer(Float.self), n, c, ignoreIndex == nil ? 0 : 1, ignoreIndex ?? 0)
         default: crossEntropyBackward(z.pointer(Double.self), kept.pointer(Int32.self), lse.pointer(Double.self), g.pointer(Double.self), dz.pointer(Double.self), n, c, ignoreIndex)
         }
         return [dz]

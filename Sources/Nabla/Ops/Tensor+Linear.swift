@@ -35,7 +35,15 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
         let dx = x.node == nil ? nil : Tensor.gemm(g2, transposeA: false, ws, transposeB: true).viewed(xs.shape)
         let dw = weight.node == nil ? nil : Tensor.gemm(x2, transposeA: true, g2, transposeB: false)
         var grads: [Tensor?] = [dx, dw]
-        if bias != nil { grads.append(g2.sum(axes: [0])) }
+        if bias != nil {
+            if g2.dtype == .float32 {
+                let db = Tensor(uninitializedShape: [n], dtype: .float32)
+                nabla_column_sums_f32(g2.pointer(Float.self), rows, n, db.pointer(Float.self))
+                grads.append(db)
+            } else {
+                grads.append(g2.sum(axes: [0]))
+            }
+        }
         return grads
     }
 }

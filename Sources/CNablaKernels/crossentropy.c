@@ -1,0 +1,106 @@
+// Softmax cross-entropy over rows of logits, fused: one pass per row for the log-sum-exp and the
+// loss, one for the gradient softmax − one-hot. Vectorised exp, rows split between threads.
+#include "CNablaKernels.h"
+#include "variants.h"
+#include "vecmath.h"
+
+typedef struct {
+    const float *z;
+    const int32_t *labels;
+    const float *g;
+    float *loss, *lse, *dz;
+    long c;
+    int32_t ignore;
+    int has_ignore;
+} xent_job;
+
+ALWAYS_INLINE float row_max(const float *restrict z, long c) {
+    float m = z[0];
+    for (long j = 1; j < c; j++) m = z[j] > m ? z[j] : m;
+    return m;
+}
+
+ALWAYS_INLINE void xent_forward_body(void *ctx, long begin, long end) {
+    const xent_job *j = (const xent_job *)ctx;
+    const long c = j->c;
+    for (long i = begin; i < end; i++) {
+        if (j->has_ignore && j->labels[i] == j->ignore) { j->loss[i] = 0; j->lse[i] = 0; continue; }
+        const float *restrict row = j->z + i * c;
+        const float m = row_max(row, c);
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s = 0;
+        long k = 0;
+        for (; k + 8 <= c; k += 8)
+            for (int l = 0; l < 8; l++) acc[l] += nabla_expf(row[k + l] - m);
+        for (; k < c; k++) s += nabla_expf(row[k] - m);
+        for (int l = 0; l < 8; l++) s += acc[l];
+        const float lse = m + logf(s);
+        j->lse[i] = lse;
+        j->loss[i] = lse - row[j->labels[i]];
+    }
+}
+
+ALWAYS_INLINE void xent_backward_body(void *ctx, long begin, long end) {
+    const xent_job *j = (const xent_job *)ctx;
+    const long c = j->c;
+    for (long i = begin; i < end; i++) {
+        float *restrict out = j->dz + i * c;
+        if (j->has_ignore && j->labels[i] == j->ignore) { memset(out, 0, (size_t)c * sizeof(float)); continue; }
+        const float *restrict row = j->z + i * c;
+        const float l = j->lse[i], gi = j->g[i];
+        for (long k = 0; k < c; k++) out[k] = gi * nabla_expf(row[k] - l);
+        out[j->labels[i]] -= gi;
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void xent_forward_avx2(void *ctx, long b, long e) { xent_forward_body(ctx, b, e); }
+__attribute__((target("avx2,fma"))) static void xent_backward_avx2(void *ctx, long b, long e) { xent_backward_body(ctx, b, e); }
+#endif
+static void xent_forward_base(void *ctx, long b, long e) { xent_forward_body(ctx, b, e); }
+static void xent_backward_base(void *ctx, long b, long e) { xent_backward_body(ctx, b, e); }
+
+static long rows_per_thread(long c) { long r = 16384 / (c > 0 ? c : 1); return r < 1 ? 1 : r; }
+
+void nabla_cross_entropy_f32(const float *z, const int32_t *labels, float *loss, float *lse, long n, long c,
+                             int has_ignore, int32_t ignore) {
+    xent_job job = {z, labels, NULL, loss, lse, NULL, c, ignore, has_ignore};
+    nabla_range_fn fn = xent_forward_base;
+#if defined(__x86_64__)
+    if (nabla_cpu_has_avx2_fma()) fn = xent_forward_avx2;
+#endif
+    nabla_parallel_for(n, rows_per_thread(c), 1, fn, &job);
+}
+
+void nabla_cross_entropy_backward_f32(const float *z, const int32_t *labels, const float *lse, const float *g, float *dz,
+                                      long n, long c, int has_ignore, int32_t ignore) {
+    xent_job job = {z, labels, g, NULL, (float *)lse, dz, c, ignore, has_ignore};
+    nabla_range_fn fn = xent_backward_base;
+#if defined(__x86_64__)
+    if (nabla_cpu_has_avx2_fma()) fn = xent_backward_avx2;
+#endif
+    nabla_parallel_for(n, rows_per_thread(c), 1, fn, &job);
+}
+
+// MARK: column sums (the bias gradient of a linear layer)
+
+NABLA_VARIANTS(column_sums, (const float *restrict g, long rows, long n, long c0, long c1, float *restrict out),
+               (g, rows, n, c0, c1, out),
+               for (long j = c0; j < c1; j++) out[j] = 0.0f;
+               for (long r = 0; r < rows; r++) {
+                   const float *restrict row = g + r * n;
+                   for (long j = c0; j < c1; j++) out[j] += row[j];
+               })
+
+typedef struct { const float *g; float *out; long rows, n; } colsum_job;
+
+static void colsum_range(void *ctx, long begin, long end) {
+    const colsum_job *j = (const colsum_job *)ctx;
+    column_sums_dispatch(j->g, j->rows, j->n, begin, end, j->out);
+}
+
+void nabla_column_sums_f32(const float *g, long rows, long n, float *out) {
+    colsum_job job = {g, out, rows, n};
+    long per = 32768 / (rows > 0 ? rows : 1);
+    per = (per + 15) / 16 * 16;
+    nabla_parallel_for(n, per < 16 ? 16 : per, 16, colsum_range, &job);
+}
