@@ -1,5 +1,6 @@
 // Hot elementwise loops in C: with restrict pointers the compiler vectorises them (Swift cannot
 // prove its pointers do not alias), compiled for the baseline and for AVX2 and chosen at run time.
+#include <string.h>
 #include "CNablaKernels.h"
 #include "gemm_internal.h"
 #include "variants.h"
@@ -166,4 +167,19 @@ void nabla_im2col_f32(float *x, float *cols, long n, long h, long w, long c, lon
         long grain = per_row > 0 ? 32768 / per_row : 1;
         nabla_parallel_for(n * oh, grain < 1 ? 1 : grain, 1, im2col_rows, &job);
     }
+}
+
+// MARK: row broadcast (a linear layer's output starts as its bias)
+
+typedef struct { const void *row; void *out; long bytes; } rows_job;
+
+static void fill_rows(void *ctx, long begin, long end) {
+    const rows_job *j = (const rows_job *)ctx;
+    for (long r = begin; r < end; r++) memcpy((char *)j->out + r * j->bytes, j->row, (size_t)j->bytes);
+}
+
+void nabla_fill_rows(const void *row, void *out, long rows, long bytes) {
+    rows_job job = {row, out, bytes};
+    long per = (1L << 17) / (bytes > 0 ? bytes : 1);
+    nabla_parallel_for(rows, per < 1 ? 1 : per, 1, fill_rows, &job);
 }

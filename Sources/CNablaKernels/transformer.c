@@ -167,14 +167,12 @@ void nabla_attention_f64(const double *qkv, double *y, double *lse, long b, long
 
 void nabla_attention_backward_f32(const float *qkv, const float *y, const float *lse, const float *dy, float *dqkv,
                                   long b, long t, long h, long hd, int causal, float scale) {
-    memset(dqkv, 0, (size_t)(b * t * 3 * h * hd) * sizeof(float));
     attn_job_f32 job = {qkv, y, dy, NULL, (float *)lse, dqkv, t, h, hd, causal, scale};
     nabla_parallel_for(b * h, 1, 1, attn_backward_f32_pick(), &job);
 }
 
 void nabla_attention_backward_f64(const double *qkv, const double *y, const double *lse, const double *dy, double *dqkv,
                                   long b, long t, long h, long hd, int causal, double scale) {
-    memset(dqkv, 0, (size_t)(b * t * 3 * h * hd) * sizeof(double));
     attn_job_f64 job = {qkv, y, dy, NULL, (double *)lse, dqkv, t, h, hd, causal, scale};
     nabla_parallel_for(b * h, 1, 1, attn_backward_f64, &job);
 }

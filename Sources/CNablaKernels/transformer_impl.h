@@ -174,6 +174,8 @@ NINLINE void NS(attn_backward_body)(void *ctx, long begin, long end) {
         const NT *q = j->qkv + bi * t * row + hi * hd, *k = q + d, *v = q + 2 * d;
         NT *dq = j->dqkv + bi * t * row + hi * hd, *dk = dq + d, *dv = dq + 2 * d;
         const NT *dout = j->dout + bi * t * d + hi * hd, *out = j->out + bi * t * d + hi * hd;
+        for (long i = 0; i < t; i++)   // this head's slice of dqkv (the tasks own disjoint slices)
+            for (long part = 0; part < 3; part++) memset(dq + i * row + part * d, 0, (size_t)hd * sizeof(NT));
         for (long i0 = 0; i0 < t; i0 += NABLA_QUERY_BLOCK) {
             const long rows = t - i0 < NABLA_QUERY_BLOCK ? t - i0 : NABLA_QUERY_BLOCK;
             const long n = j->causal ? i0 + rows : t;

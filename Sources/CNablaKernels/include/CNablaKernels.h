@@ -84,6 +84,9 @@ void nabla_relu_backward_f32(const float *x, const float *g, float *dx, long n);
 void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, long h, long w, long c, long oh, long ow,
                          long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl);
 
+/// Copies one row of `bytes` bytes into each of `rows` consecutive rows of out (threaded when large).
+void nabla_fill_rows(const void *row, void *out, long rows, long bytes);
+
 /// im2col for NHWC images: cols[(n, oy, ox), (i, j, ch)] = x[n, iy, ix, c0 + ch] (zero outside), or
 /// with `scatter` the adjoint: x[...] += cols[...].
 void nabla_im2col_f32(float *x, float *cols, long n, long h, long w, long c, long oh, long ow, long kh, long kw,

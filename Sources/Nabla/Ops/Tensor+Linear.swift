@@ -18,8 +18,7 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     if let bias {
         nablaPrecondition(bias.shape == [n] && bias.dtype == x.dtype, "linear: bias must be [\(n)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
         // Every output row starts as the bias; the GEMM then adds x·W onto it.
-        let rowBytes = n * x.dtype.byteSize
-        for r in 0..<rows { (out.rawPointer + r * rowBytes).copyMemory(from: bias.rawPointer, byteCount: rowBytes) }
+        nabla_fill_rows(bias.rawPointer, out.rawPointer, rows, n * x.dtype.byteSize)
     }
     let beta: Float = bias == nil ? 0 : 1
     if x.dtype == .float32 {
