@@ -65,15 +65,20 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     public let stripPunctuation: Bool
     /// Also emit word n-grams up to this length (Keras's `ngrams`): 2 adds "free entry" after "free", "entry".
     public let ngrams: Int
+    /// Write every ASCII digit as 0, so that numbers of one shape share a token ("09061701461" and
+    /// "08000930705" both become "00000000000"): useful where phone numbers and prices are signals.
+    public let foldDigits: Bool
     public private(set) var vocabulary: [String] = ["", "[UNK]"]
     private var index: [String: Int32] = [:]
 
-    public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true, ngrams: Int = 1) {
+    public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true, ngrams: Int = 1,
+                foldDigits: Bool = false) {
         self.maxTokens = maxTokens
         self.outputSequenceLength = outputSequenceLength
         self.lowercase = lowercase
         self.stripPunctuation = stripPunctuation
         self.ngrams = Swift.max(1, ngrams)
+        self.foldDigits = foldDigits
     }
 
     /// The tokens of `text` after standardisation: its words, then its n-grams of 2 up to `ngrams` words.
@@ -82,6 +87,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         if stripPunctuation {
             t = String(t.unicodeScalars.map { CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0) ? " " : Character($0) })
         }
+        if foldDigits { t = String(t.map { $0.isASCII && $0.isNumber ? "0" : $0 }) }
         let words = t.split(whereSeparator: { $0.isWhitespace }).map(String.init)
         guard ngrams > 1 else { return words }
         var out = words
@@ -112,12 +118,13 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         return Tensor(shape: [texts.count, outputSequenceLength], values: ids)
     }
 
-    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, vocabulary }
+    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, foldDigits, vocabulary }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(maxTokens: try c.decode(Int.self, forKey: .maxTokens), outputSequenceLength: try c.decode(Int.self, forKey: .outputSequenceLength),
                   lowercase: try c.decode(Bool.self, forKey: .lowercase), stripPunctuation: try c.decode(Bool.self, forKey: .stripPunctuation),
-                  ngrams: try c.decodeIfPresent(Int.self, forKey: .ngrams) ?? 1)
+                  ngrams: try c.decodeIfPresent(Int.self, forKey: .ngrams) ?? 1,
+                  foldDigits: try c.decodeIfPresent(Bool.self, forKey: .foldDigits) ?? false)
         vocabulary = try c.decode([String].self, forKey: .vocabulary)
         index = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
     }
@@ -128,6 +135,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         try c.encode(lowercase, forKey: .lowercase)
         try c.encode(stripPunctuation, forKey: .stripPunctuation)
         try c.encode(ngrams, forKey: .ngrams)
+        try c.encode(foldDigits, forKey: .foldDigits)
         try c.encode(vocabulary, forKey: .vocabulary)
     }
 }

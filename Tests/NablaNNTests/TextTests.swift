@@ -87,9 +87,13 @@ struct CharacterModelTests {
         #expect(maxDifference(before, gpt(ids)) > 1e-3)   // the head changed with the embedding
     }
 
-    @Test("text vectorisation with bigrams")
+    @Test("text vectorisation with bigrams and folded digits")
     func bigrams() {
         let v = TextVectorization(ngrams: 2)
         #expect(v.tokens("Free entry, now!") == ["free", "entry", "now", "free entry", "entry now"])
+        let folded = TextVectorization(foldDigits: true)
+        #expect(folded.tokens("Call 09061701461 for £900") == ["call", "00000000000", "for", "000"])
+        let decoded = try! JSONDecoder().decode(TextVectorization.self, from: try! JSONEncoder().encode(folded))
+        #expect(decoded.foldDigits && decoded.ngrams == 1)
     }
 }

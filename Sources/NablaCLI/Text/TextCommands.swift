@@ -66,9 +66,9 @@ struct TextTrain: ParsableCommand {
     var data: String
     @Option(help: "Test lines in the same format (default: a random 20% of --data is held out).")
     var test: String?
-    @Option var epochs = 8
+    @Option var epochs = 12
     @Option var batchSize = 32
-    @Option var learningRate = 3e-3
+    @Option var learningRate = 1e-3
     @Option(help: "Largest vocabulary (words and bigrams), most frequent first.")
     var maxTokens = 30_000
     @Option(help: "Tokens read from each text.")
@@ -105,7 +105,7 @@ struct TextTrain: ParsableCommand {
         if let unknown = held.labels.first(where: { classIndex[$0] == nil }) {
             throw ValidationError("\(test ?? data): label '\(unknown)' does not occur in the training lines")
         }
-        var vectorizer = TextVectorization(maxTokens: maxTokens, outputSequenceLength: length, ngrams: 2)
+        var vectorizer = TextVectorization(maxTokens: maxTokens, outputSequenceLength: length, ngrams: 2, foldDigits: true)
         vectorizer.adapt(train.texts)
         let config = TextModelConfig(classes: classes, vectorizer: vectorizer, embedding: embedding, hidden: hidden)
         let model = config.make()
