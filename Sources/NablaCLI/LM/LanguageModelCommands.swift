@@ -25,6 +25,8 @@ struct LMConfig: Codable {
 
     static let models = ["bigram", "mlp", "rnn", "lstm", "gru", "transformer"]
 
+    static func folder(_ path: String) -> ModelFolder { ModelFolder(path: path, descriptionName: "lm.json", writer: "nabla lm train") }
+
     /// The newline's id: it starts and ends every line.
     var newline: Int32 { (try? vocabulary.encode("\n").first) ?? 0 }
 
@@ -217,12 +219,7 @@ struct LMTrain: ParsableCommand {
         }
         let v = valLoss()
         if let save {
-            let dir = URL(fileURLWithPath: save)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try SafeTensors.write(lm.stateDict(), to: dir.appendingPathComponent("weights.safetensors"))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(config), to: dir.appendingPathComponent("lm.json"))
+            try LMConfig.folder(save).save(lm, description: config)
             print("saved the model and its vocabulary to \(save)")
         }
         print("training time: \(String(format: "%.1f", trainSeconds)) s")
@@ -273,17 +270,10 @@ struct LMSample: ParsableCommand {
     }
 
     func run() throws {
-        let dir = URL(fileURLWithPath: model)
-        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("lm.json").path) else {
-            throw ValidationError("\(model): no lm.json there (was it written by nabla lm train --save?)")
-        }
-        let config: LMConfig
-        do { config = try JSONDecoder().decode(LMConfig.self, from: data) } catch {
-            throw ValidationError("\(model)/lm.json: not a language-model description (\(error))")
-        }
+        let folder = LMConfig.folder(model)
+        let config = try folder.description(LMConfig.self)
         let lm = config.make()
-        try lm.loadStateDict(try SafeTensors.read(from: dir.appendingPathComponent("weights.safetensors")).tensors)
-        lm.eval()
+        try folder.loadWeights(into: lm)
         let rng = RandomGenerator(seed: seed)
         let newline = try config.vocabulary.encode("\n")[0]
         let start: [Int32]

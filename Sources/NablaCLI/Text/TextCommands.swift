@@ -53,6 +53,8 @@ struct TextModelConfig: Codable {
     var embedding: Int
     var hidden: Int
 
+    static func folder(_ path: String) -> ModelFolder { ModelFolder(path: path, descriptionName: "text.json", writer: "nabla text train") }
+
     func make() -> TextClassifier {
         TextClassifier(vocabulary: vectorizer.vocabulary.count, classes: classes.count, embeddingSize: embedding, hiddenUnits: hidden)
     }
@@ -119,12 +121,7 @@ struct TextTrain: ParsableCommand {
         let seconds = ProgressBar.now() - start
         let result = try model.evaluate(testX, testY, batchSize: 256, verbose: 0)
         if let save {
-            let dir = URL(fileURLWithPath: save)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try SafeTensors.write(model.stateDict(), to: dir.appendingPathComponent("weights.safetensors"))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(config), to: dir.appendingPathComponent("text.json"))
+            try TextModelConfig.folder(save).save(model, description: config)
             print("saved the model, its vocabulary and labels to \(save)")
         }
         print("training time: \(String(format: "%.1f", seconds)) s")
@@ -142,17 +139,10 @@ struct TextPredict: ParsableCommand {
     var texts: [String]
 
     func run() throws {
-        let dir = URL(fileURLWithPath: model)
-        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("text.json").path) else {
-            throw ValidationError("\(model): no text.json there (was it written by nabla text train --save?)")
-        }
-        let config: TextModelConfig
-        do { config = try JSONDecoder().decode(TextModelConfig.self, from: data) } catch {
-            throw ValidationError("\(model)/text.json: not a text-classifier description (\(error))")
-        }
+        let folder = TextModelConfig.folder(model)
+        let config = try folder.description(TextModelConfig.self)
         let classifier = config.make()
-        try classifier.loadStateDict(try SafeTensors.read(from: dir.appendingPathComponent("weights.safetensors")).tensors)
-        classifier.eval()
+        try folder.loadWeights(into: classifier)
         let probabilities = withNoGrad { softmax(classifier(config.vectorizer(texts)), axis: -1) }
         for (i, text) in texts.enumerated() {
             let p = probabilities[i].toArray(Double.self)
