@@ -67,4 +67,25 @@ struct MaskingTests {
         #expect(maxDifference(average[1], e[1, 0..<3].mean(axes: [0])) < 1e-6)
         #expect(maxDifference(largest[1], e[1, 0..<3].max(axes: [0])) < 1e-6)
     }
+
+    @Test("Sequential and functional models carry Embedding(maskZero:)'s mask to the recurrent layer, as Keras does")
+    func propagation() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 24))
+        let padded = Tensor(shape: [2, 5], values: [Int32(4), 2, 7, 0, 0, 3, 1, 1, 5, 6])
+        let short = Tensor(shape: [1, 3], values: [Int32(4), 2, 7])
+        let sequential = Sequential([Embedding(inputDim: 8, outputDim: 4, maskZero: true), GRU(units: 3), Dense(units: 2)])
+        #expect(maxDifference(sequential(padded)[0..<1], sequential(short)) < 1e-6)
+
+        let input = Input(shape: [5], dtype: .int32)
+        let embed = Embedding(inputDim: 8, outputDim: 4, maskZero: true)
+        let lstm = LSTM(units: 3, returnSequences: true)
+        let head = Dense(units: 2)
+        let functional = Model(inputs: input, outputs: head(GlobalAveragePooling1D()(lstm(embed(input)))))
+        // The pooling averages the real steps only (masked steps would repeat the last output).
+        let reference = head(lstm(embed(short)).mean(axes: [1]))
+        #expect(maxDifference(functional(padded)[0..<1], reference) < 1e-6)
+        // Without maskZero the padding changes the result.
+        let unmasked = Sequential([Embedding(inputDim: 8, outputDim: 4), GRU(units: 3), Dense(units: 2)])
+        #expect(maxDifference(unmasked(padded)[0..<1], unmasked(short)) > 1e-4)
+    }
 }

@@ -201,9 +201,10 @@ public final class GlobalPooling: Layer {
     /// only (Keras's masked GlobalAveragePooling1D); a row with no true step gives zeros (average).
     ///
     /// ```swift
-    /// let pooled = GlobalAveragePooling1D()(embed(ids), mask: embed.computeMask(ids)!)
+    /// let pooled = GlobalAveragePooling1D()(embed(ids), mask: embed.computeMask(ids))
     /// ```
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
+    public override func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
+        guard let mask else { return forward(x) }
         nablaCheck(x.rank == 3 && mask.shape == [x.shape[0], x.shape[1]],
                    "\(name): mask \(mask.shape) does not match the input \(x.shape): expected [\(x.shape.first ?? 0), \(x.shape.dropFirst().first ?? 0)]")
         let keep = (mask.dtype == .bool ? mask : mask .!= 0).unsqueezed(axis: 2)   // [B, T, 1]

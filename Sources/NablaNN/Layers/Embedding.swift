@@ -47,4 +47,8 @@ public final class Embedding: Layer {
     public func computeMask(_ ids: Tensor) -> Tensor? {
         maskZero ? ids .!= 0 : nil
     }
+
+    /// Starts a mask from the ids when `maskZero` (Keras's `mask_zero`), so that the recurrent and
+    /// pooling layers after it in a `Sequential` or functional model skip the padding.
+    public override func outputMask(input x: Tensor, output y: Tensor, mask: Tensor?) -> Tensor? { computeMask(x) }
 }

@@ -54,6 +54,31 @@ open class Layer: Module {
         return forward(inputs[0])
     }
 
+    // MARK: Masking (Keras's mask propagation)
+
+    /// The computation given which steps of a sequence are real: `mask` [batch, steps] is false at
+    /// padding. Layers that skip padded steps (recurrent layers, sequence pooling) override this; the
+    /// default ignores the mask.
+    open func forward(_ x: Tensor, mask: Tensor?) -> Tensor { forward(x) }
+
+    /// The mask the output carries. By default a layer whose output keeps the input's [batch, steps]
+    /// axes (Dense, Dropout, LayerNormalization on sequences) passes the mask on, and one that
+    /// changes them ends it; `Embedding(maskZero:)` starts one.
+    open func outputMask(input x: Tensor, output y: Tensor, mask: Tensor?) -> Tensor? {
+        guard let mask, x.rank >= 3, y.rank == x.rank, y.shape[0] == x.shape[0], y.shape[1] == x.shape[1] else { return nil }
+        return mask
+    }
+
+    /// Applies the layer skipping padded steps where `mask` [batch, steps] is false.
+    ///
+    /// ```swift
+    /// let h = LSTM(units: 32)(embed(ids), mask: embed.computeMask(ids))
+    /// ```
+    public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
+        if builtInputShapes == nil { buildIfNeeded([Array(x.shape.dropFirst())]) }
+        return forward(x, mask: mask)
+    }
+
     /// Builds the layer for `inputShapes` unless it is built already.
     public func buildIfNeeded(_ inputShapes: [[Int]]) {
         guard builtInputShapes == nil else { return }

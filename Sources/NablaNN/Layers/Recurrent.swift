@@ -78,7 +78,10 @@ public final class Recurrent: Layer {
 
     /// Runs over the steps where `mask` [batch, steps] is true; at masked (padded) steps the state
     /// and the output carry over from the previous step, as in Keras.
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor { callWithState(x, mask: mask).output }
+    public override func forward(_ x: Tensor, mask: Tensor?) -> Tensor { callWithState(x, mask: mask).output }
+
+    /// A sequence output keeps the mask; a final state ends it.
+    public override func outputMask(input x: Tensor, output y: Tensor, mask: Tensor?) -> Tensor? { returnSequences ? mask : nil }
 
     /// The output and the final states (h, and c for an LSTM), optionally starting from `initialState`
     /// and skipping the steps where `mask` [batch, steps] is false.
@@ -162,7 +165,11 @@ public final class Bidirectional: Layer {
     public override func forward(_ x: Tensor) -> Tensor { run(x, mask: nil) }
 
     /// Both directions skipping the steps where `mask` [batch, steps] is false.
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor { run(x, mask: mask) }
+    public override func forward(_ x: Tensor, mask: Tensor?) -> Tensor { run(x, mask: mask) }
+
+    public override func outputMask(input x: Tensor, output y: Tensor, mask: Tensor?) -> Tensor? {
+        forwardLayer.returnSequences ? mask : nil
+    }
 
     private func run(_ x: Tensor, mask: Tensor?) -> Tensor {
         let f = forwardLayer.callWithState(x, mask: mask).output

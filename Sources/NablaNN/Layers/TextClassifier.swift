@@ -28,7 +28,7 @@ public final class TextClassifier: Model {
     public override var typeName: String { "TextClassifier" }
 
     public override func forward(_ ids: Tensor) -> Tensor {
-        let pooled = pooling(embedding(ids), mask: embedding.computeMask(ids)!)
+        let pooled = pooling(embedding(ids), mask: embedding.computeMask(ids))
         return output(dropout(hidden(pooled)))
     }
 }

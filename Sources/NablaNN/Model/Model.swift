@@ -77,11 +77,19 @@ open class Model: Layer {
     open func forwardAll(_ inputs: [Tensor]) -> [Tensor] {
         guard isFunctional else { return [forward(inputs)] }
         nablaCheck(inputs.count == graphInputs.count, "\(name): expects \(graphInputs.count) inputs, got \(inputs.count)")
-        var values: [ObjectIdentifier: Tensor] = [:]
+        var values: [ObjectIdentifier: Tensor] = [:], masks: [ObjectIdentifier: Tensor] = [:]
         for (s, x) in zip(graphInputs, inputs) { values[ObjectIdentifier(s)] = x }
         for s in plan where values[ObjectIdentifier(s)] == nil {
             let args = s.inputs.map { values[ObjectIdentifier($0)]! }
-            values[ObjectIdentifier(s)] = args.count == 1 ? s.layer.forward(args[0]) : s.layer.forward(args)
+            if args.count == 1 {
+                // Masks flow along single-input edges (several inputs end them).
+                let mask = masks[ObjectIdentifier(s.inputs[0])]
+                let y = s.layer.forward(args[0], mask: mask)
+                values[ObjectIdentifier(s)] = y
+                masks[ObjectIdentifier(s)] = s.layer.outputMask(input: args[0], output: y, mask: mask)
+            } else {
+                values[ObjectIdentifier(s)] = s.layer.forward(args)
+            }
         }
         return graphOutputs.map { values[ObjectIdentifier($0)]! }
     }
@@ -158,7 +166,16 @@ open class Sequential: Model {
         }
     }
 
-    public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+    /// Runs the layers in turn, carrying a mask from `Embedding(maskZero:)` to the layers that use it.
+    public override func forward(_ x: Tensor) -> Tensor {
+        var (value, mask): (Tensor, Tensor?) = (x, nil)
+        for layer in layers {
+            let y = layer(value, mask: mask)
+            mask = layer.outputMask(input: value, output: y, mask: mask)
+            value = y
+        }
+        return value
+    }
 
     public override func forwardAll(_ inputs: [Tensor]) -> [Tensor] { [forward(inputs[0])] }
 }
