@@ -54,4 +54,14 @@ struct AttentionTests {
         let last = gpt.loss(ids, targets).item(Double.self)
         #expect(first > 1.2 && last < 0.05, "\(first) → \(last)")
     }
+
+    @Test("GPT dropout is active in training only")
+    func gptDropout() {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 6))
+        let gpt = GPT(vocabulary: 5, context: 8, layers: 1, heads: 2, dModel: 8, dropout: 0.3)
+        let ids = Tensor(shape: [2, 4], values: [Int32(0), 1, 2, 3, 4, 3, 2, 1])
+        #expect(maxDifference(gpt(ids), gpt(ids)) > 1e-4)
+        gpt.eval()
+        #expect(maxDifference(gpt(ids), gpt(ids)) == 0)
+    }
 }

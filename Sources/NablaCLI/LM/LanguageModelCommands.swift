@@ -22,6 +22,7 @@ struct LMConfig: Codable {
     var bias: Bool?
     var tied: Bool?
     var initialization: String?
+    var dropout: Double?
 
     static let models = ["bigram", "mlp", "rnn", "lstm", "gru", "transformer"]
 
@@ -42,7 +43,8 @@ struct LMConfig: Codable {
         case "gru": RecurrentLanguageModel(.gru, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         default: GPT(vocabulary: vocabulary.count, context: context, layers: layers, heads: heads, dModel: width,
                      useBias: bias ?? true, tiedEmbedding: tied ?? false,
-                     initialization: initialization.flatMap(GPT.Initialization.init(rawValue:)) ?? .nanoGPT)
+                     initialization: initialization.flatMap(GPT.Initialization.init(rawValue:)) ?? .nanoGPT,
+                     dropout: dropout ?? 0)
         }
     }
 }
@@ -54,6 +56,7 @@ struct LMPreset {
     var bias = true, tied = false, weightDecay = 0.0, decayMatricesOnly = false, beta2 = 0.999, epsilon = 1e-8
     var clip: Double?, warmup = 0, minLearningRate: Double?, examples: String?, evalBatches = 20
     var initialization = "nanoGPT"
+    var dropout = 0.0
 
     static let all: [String: LMPreset] = [
         // makemore's Transformer on names.txt.
@@ -103,6 +106,8 @@ struct LMTrain: ParsableCommand {
     var layers: Int?
     @Option var heads: Int?
     @Option var width: Int?
+    @Option(help: "Transformer dropout after the embeddings and on each residual branch.")
+    var dropout: Double?
     @Option(help: "Embedding size of the mlp and recurrent models.")
     var embedding: Int?
     @Option(help: "Hidden units of the mlp and recurrent models.")
@@ -122,6 +127,7 @@ struct LMTrain: ParsableCommand {
         if let preset, LMPreset.all[preset] == nil { throw ValidationError("--preset must be makemore or nanogpt-cpu, got '\(preset)'") }
         if let model, !LMConfig.models.contains(model) { throw ValidationError("--model must be one of \(LMConfig.models.joined(separator: ", ")), got '\(model)'") }
         if let examples, !["lines", "text"].contains(examples) { throw ValidationError("--examples must be lines or text, got '\(examples)'") }
+        if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         for (name, value) in [("--steps", steps), ("--batch-size", batchSize), ("--context", context), ("--layers", layers), ("--heads", heads),
                               ("--width", width), ("--embedding", embedding), ("--hidden", hidden)] {
             if let value, value < 1 { throw ValidationError("\(name) must be positive, got \(value)") }
@@ -143,7 +149,7 @@ struct LMTrain: ParsableCommand {
         let config = LMConfig(model: kind, vocabulary: CharacterVocabulary(text: text + "\n"), context: context ?? p.context ?? defaultContext,
                               lineMode: lineMode, layers: layers ?? p.layers, heads: heads ?? p.heads, width: width ?? p.width,
                               embedding: embedding ?? p.embedding ?? (recurrent ? 32 : 10), hidden: hidden ?? p.hidden ?? (recurrent ? 256 : 200),
-                              bias: p.bias, tied: p.tied, initialization: p.initialization)
+                              bias: p.bias, tied: p.tied, initialization: p.initialization, dropout: dropout ?? p.dropout)
         let lm = config.make()
         let (steps, batch) = (self.steps ?? p.steps, batchSize ?? p.batchSize)
         // Each step's sequences: in line mode, whole lines (makemore's examples: the newline, the line,

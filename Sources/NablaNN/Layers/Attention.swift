@@ -38,13 +38,16 @@ public final class MultiHeadAttention: Layer {
 }
 
 /// A pre-LayerNorm Transformer block (GPT-2's): x + attention(norm(x)), then x + MLP(norm(x)) with a
-/// GELU MLP of width 4·dModel.
+/// GELU MLP of width 4·dModel. With `dropout`, each branch's output is dropped before it joins the
+/// residual stream (nanoGPT's `resid_dropout`).
 public final class TransformerBlock: Layer {
     public let norm1: LayerNormalization, attention: MultiHeadAttention
     public let norm2: LayerNormalization, expand: Dense, contract: Dense
+    public let dropout: Dropout
 
-    public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true, epsilon: Double = 1e-5,
+    public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true, epsilon: Double = 1e-5, dropout: Double = 0,
                 kernelInitializer: Initializer = .glorotUniform, residualInitializer: Initializer? = nil, name: String? = nil) {
+        self.dropout = Dropout(rate: dropout)
         norm1 = LayerNormalization(epsilon: epsilon, center: useBias)
         attention = MultiHeadAttention(heads: heads, dModel: dModel, causal: causal, useBias: useBias,
                                        kernelInitializer: kernelInitializer, outputInitializer: residualInitializer)
@@ -57,8 +60,8 @@ public final class TransformerBlock: Layer {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let h = x + attention(norm1(x))
-        return h + contract(expand(norm2(h)))
+        let h = x + dropout(attention(norm1(x)))
+        return h + dropout(contract(expand(norm2(h))))
     }
 }
 

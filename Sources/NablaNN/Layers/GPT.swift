@@ -4,7 +4,8 @@ import Nabla
 /// with causal self-attention and GELU MLPs, a final LayerNorm and a linear head over the vocabulary.
 /// Weights start as nanoGPT's: N(0, 0.02), residual projections N(0, 0.02/√(2·layers)). With
 /// `tiedEmbedding`, the head is the token embedding transposed (nanoGPT's weight tying); with
-/// `useBias: false`, no Dense or LayerNorm has a bias.
+/// `useBias: false`, no Dense or LayerNorm has a bias. `dropout` applies after the embeddings and on
+/// each residual branch, as nanoGPT's (0 by default).
 ///
 /// ```swift
 /// let gpt = GPT(vocabulary: 65, context: 64, layers: 4, heads: 4, dModel: 128)
@@ -20,17 +21,19 @@ public final class GPT: Model {
     /// The output head; nil when it is tied to the token embedding.
     public let head: Dense?
     public let useBias: Bool
+    public let embeddingDropout: Dropout
 
     /// How the weights start: nanoGPT's N(0, 0.02) scheme, or PyTorch's layer defaults as in
     /// makemore (Linear U(±1/√fanIn), embeddings N(0, 1)).
     public enum Initialization: String, Sendable { case nanoGPT, pytorch }
 
     public init(vocabulary: Int, context: Int, layers: Int, heads: Int, dModel: Int, useBias: Bool = true,
-                tiedEmbedding: Bool = false, initialization: Initialization = .nanoGPT, name: String? = nil) {
+                tiedEmbedding: Bool = false, initialization: Initialization = .nanoGPT, dropout: Double = 0, name: String? = nil) {
         self.vocabulary = vocabulary
         self.context = context
         self.dModel = dModel
         self.useBias = useBias
+        embeddingDropout = Dropout(rate: dropout)
         let nano = initialization == .nanoGPT
         let embedding: Initializer = nano ? .randomNormal(std: 0.02) : .randomNormal(std: 1)
         let linear: Initializer = nano ? .randomNormal(std: 0.02) : .torchDefault
@@ -39,7 +42,7 @@ public final class GPT: Model {
         // nanoGPT scales the residual projections down: N(0, 0.02/√(2·layers)).
         let residual = nano ? Initializer.randomNormal(std: 0.02 / Double(2 * layers).squareRoot()) : .torchDefault
         blocks = (0..<layers).map { _ in
-            TransformerBlock(heads: heads, dModel: dModel, useBias: useBias, kernelInitializer: linear, residualInitializer: residual)
+            TransformerBlock(heads: heads, dModel: dModel, useBias: useBias, dropout: dropout, kernelInitializer: linear, residualInitializer: residual)
         }
         norm = LayerNormalization(epsilon: 1e-5, center: useBias)
         norm.buildIfNeeded([[dModel]])
@@ -51,7 +54,7 @@ public final class GPT: Model {
     public override var typeName: String { "GPT" }
 
     public override func forward(_ ids: Tensor) -> Tensor {
-        var h = positions(tokens(ids))
+        var h = embeddingDropout(positions(tokens(ids)))
         for block in blocks { h = block(h) }
         h = norm(h)
         if let head { return head(h) }
