@@ -73,9 +73,9 @@ struct LMTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a character model on a text file and report the validation loss.",
         discussion: """
-        Presets: makemore (names: 4-layer, 4-head, width-64 Transformer, context 16, AdamW 5e-4, weight decay 0.01, batch 32)
-        and nanogpt-cpu (Shakespeare: 4 layers, 4 heads, width 128, no biases, tied embedding, context 64, batch 12,
-        2000 steps, AdamW β2 0.99, weight decay 0.1, clipping 1.0, lr 1e-3 with 100 warm-up steps and cosine decay to 1e-4).
+        Presets (explicit options override them):
+          makemore     names: 4 layers, 4 heads, width 64, context 16, AdamW 5e-4, weight decay 0.01, batch 32, 10,000 steps.
+          nanogpt-cpu  Shakespeare: 4 layers, 4 heads, width 128, no biases, tied embedding, context 64, batch 12, 2,000 steps, AdamW β2 0.99, weight decay 0.1, clipping 1.0, lr 1e-3 with 100 warm-up steps and cosine decay to 1e-4.
         """)
 
     @Option(help: "The text: one example per line (like names.txt) or one running text.")
