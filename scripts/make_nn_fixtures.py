@@ -136,6 +136,46 @@ for kind, cls in [("simple", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", tor
                  "sequence": arr(seq.detach().numpy()), "states": [arr(t.detach().numpy()) for t in states]}
 out["recurrent"] = {"x": arr(xr), **rec}
 
+# A small GPT in float64: logits, loss and every parameter's gradient, with biases and an untied head,
+# and without biases with the head tied to the token embedding. Weights use Nabla's names and layouts
+# (Dense kernels [in, out]); PyTorch's scaled_dot_product_attention, layer_norm and exact GELU compute.
+def gpt_case(bias, tied, V=7, Tn=6, L=2, H=2, D=8, B=2):
+    P = {"tokens.embeddings": rng.normal(size=(V, D)), "positions.table": rng.normal(size=(Tn, D)) * 0.5}
+    for l in range(L):
+        b = f"blocks.{l}."
+        P[b + "norm1.gamma"] = 1 + 0.2 * rng.normal(size=D); P[b + "norm2.gamma"] = 1 + 0.2 * rng.normal(size=D)
+        P[b + "attention.qkv.kernel"] = rng.normal(size=(D, 3 * D)) * 0.4
+        P[b + "attention.output.kernel"] = rng.normal(size=(D, D)) * 0.4
+        P[b + "expand.kernel"] = rng.normal(size=(D, 4 * D)) * 0.4
+        P[b + "contract.kernel"] = rng.normal(size=(4 * D, D)) * 0.3
+        if bias:
+            for name, n in [("norm1.beta", D), ("norm2.beta", D), ("attention.qkv.bias", 3 * D), ("attention.output.bias", D),
+                            ("expand.bias", 4 * D), ("contract.bias", D)]:
+                P[b + name] = 0.1 * rng.normal(size=n)
+    P["norm.gamma"] = 1 + 0.2 * rng.normal(size=D)
+    if bias: P["norm.beta"] = 0.1 * rng.normal(size=D)
+    if not tied: P["head.kernel"] = rng.normal(size=(D, V)) * 0.4
+    t = {k: T(v).requires_grad_() for k, v in P.items()}
+    ids = rng.integers(0, V, size=(B, Tn)); targets = rng.integers(0, V, size=(B, Tn))
+    x = t["tokens.embeddings"][torch.tensor(ids)] + t["positions.table"][:Tn]
+    for l in range(L):
+        b = f"blocks.{l}."
+        h = F.layer_norm(x, (D,), t[b + "norm1.gamma"], t.get(b + "norm1.beta"), 1e-5)
+        qkv = h @ t[b + "attention.qkv.kernel"] + (t[b + "attention.qkv.bias"] if bias else 0)
+        q, k, v = (z.view(B, Tn, H, D // H).transpose(1, 2) for z in qkv.split(D, dim=2))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, Tn, D)
+        x = x + y @ t[b + "attention.output.kernel"] + (t[b + "attention.output.bias"] if bias else 0)
+        h = F.layer_norm(x, (D,), t[b + "norm2.gamma"], t.get(b + "norm2.beta"), 1e-5)
+        m = F.gelu(h @ t[b + "expand.kernel"] + (t[b + "expand.bias"] if bias else 0))
+        x = x + m @ t[b + "contract.kernel"] + (t[b + "contract.bias"] if bias else 0)
+    x = F.layer_norm(x, (D,), t["norm.gamma"], t.get("norm.beta"), 1e-5)
+    logits = x @ (t["tokens.embeddings"].T if tied else t["head.kernel"])
+    loss = F.cross_entropy(logits.reshape(-1, V), torch.tensor(targets).reshape(-1))
+    loss.backward()
+    return {"ids": arr(ids), "targets": arr(targets), "weights": {k: arr(v) for k, v in P.items()},
+            "logits": arr(logits.detach().numpy()), "loss": float(loss.detach()), "grads": {k: arr(v.grad.numpy()) for k, v in t.items()}}
+out["gpt"] = {"biased": gpt_case(True, False), "tied": gpt_case(False, True)}
+
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn.json")
 with open(path, "w") as f:
     json.dump(out, f, separators=(",", ":"))

@@ -1,3 +1,4 @@
+import Foundation
 import Nabla
 import NablaNN
 import Testing
@@ -63,5 +64,26 @@ struct AttentionTests {
         #expect(maxDifference(gpt(ids), gpt(ids)) > 1e-4)
         gpt.eval()
         #expect(maxDifference(gpt(ids), gpt(ids)) == 0)
+    }
+
+    @Test("a GPT's logits, loss and every parameter gradient match PyTorch", arguments: ["biased", "tied"])
+    func gptAgainstPyTorch(_ variant: String) throws {
+        let f = NNFixtures.group("gpt")[variant] as! [String: Any]
+        let tied = variant == "tied"
+        let gpt = GPT(vocabulary: 7, context: 6, layers: 2, heads: 2, dModel: 8, useBias: !tied, tiedEmbedding: tied)
+        let weights = (f["weights"] as! [String: Any]).mapValues { NNFixtures.tensor($0) }
+        #expect(Set(weights.keys) == Set(gpt.stateDict().keys))
+        for p in gpt.parameters { p.assign(p.value.cast(to: .float64)) }
+        try gpt.loadStateDict(weights)
+        let ids = NNFixtures.tensor(f["ids"]).cast(to: .int32), targets = NNFixtures.tensor(f["targets"]).cast(to: .int32)
+        #expect(maxDifference(gpt(ids), NNFixtures.tensor(f["logits"])) < 1e-10)
+        let loss = gpt.loss(ids, targets)
+        #expect(Swift.abs(loss.item(Double.self) - (f["loss"] as! NSNumber).doubleValue) < 1e-12)
+        loss.backward()
+        let grads = (f["grads"] as! [String: Any]).mapValues { NNFixtures.tensor($0) }
+        let parameters = Dictionary(uniqueKeysWithValues: gpt.namedParameters().map { ($0.name, $0.parameter) })
+        for (name, expected) in grads {
+            #expect(maxDifference(parameters[name]!.grad!, expected) < 1e-10, "\(name)")
+        }
     }
 }
