@@ -275,7 +275,7 @@ public final class ZeroPadding2D: Layer {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (n, w, c) = (x.shape[0], x.shape[2], x.shape[3])
         var parts: [Tensor] = []
         if padding.top > 0 { parts.append(Tensor.zeros([n, padding.top, w, c], dtype: x.dtype)) }
         parts.append(x)
