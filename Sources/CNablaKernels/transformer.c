@@ -128,12 +128,6 @@ void nabla_gelu_backward_f32(const float *x, const float *g, float *dx, long n) 
 #define NSQRT sqrtf
 #define NGEMM nabla_sgemm_serial
 #include "transformer_impl.h"
-#undef NT
-#undef NS
-#undef NEXP
-#undef NLOG
-#undef NSQRT
-#undef NGEMM
 
 #define NT double
 #define NS(name) name##_f64
@@ -142,12 +136,6 @@ void nabla_gelu_backward_f32(const float *x, const float *g, float *dx, long n) 
 #define NSQRT sqrt
 #define NGEMM nabla_dgemm
 #include "transformer_impl.h"
-#undef NT
-#undef NS
-#undef NEXP
-#undef NLOG
-#undef NSQRT
-#undef NGEMM
 
 // Range functions for the thread pool, each with an AVX2 twin for float32.
 #if defined(__x86_64__)

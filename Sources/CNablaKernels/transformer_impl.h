@@ -1,7 +1,7 @@
 // Layer normalisation and fused causal attention, written once over a scalar type: transformer.c
 // includes this file with NT = float and NT = double (the Float64 build serves gradient checks).
 // Expects NT, NS(name) (adds the type suffix), NEXP, NLOG, NSQRT and NGEMM (row-major GEMM with
-// beta 0 or 1, on the calling thread) to be defined.
+// beta 0 or 1, on the calling thread) to be defined; undefines them at the end.
 
 #define NINLINE static inline __attribute__((always_inline))
 
@@ -196,3 +196,10 @@ NINLINE void NS(attn_backward_body)(void *ctx, long begin, long end) {
 }
 
 #undef NINLINE
+// The including file defines these again for the next type.
+#undef NT
+#undef NS
+#undef NEXP
+#undef NLOG
+#undef NSQRT
+#undef NGEMM
