@@ -88,4 +88,20 @@ struct MaskingTests {
         let unmasked = Sequential([Embedding(inputDim: 8, outputDim: 4), GRU(units: 3), Dense(units: 2)])
         #expect(maxDifference(unmasked(padded)[0..<1], unmasked(short)) > 1e-4)
     }
+
+    @Test("a merge layer's mask is real where every masked input is real")
+    func mergedMasks() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 25))
+        let a = Input(shape: [4], dtype: .int32), b = Input(shape: [4], dtype: .int32)
+        let left = Embedding(inputDim: 6, outputDim: 3, maskZero: true)(a)
+        let right = Embedding(inputDim: 6, outputDim: 3, maskZero: true)(b)
+        let gru = GRU(units: 2)
+        let model = Model(inputs: [a, b], outputs: [gru(Add()([left, right]))])
+        let x1 = Tensor(shape: [1, 4], values: [Int32(1), 2, 3, 0]), x2 = Tensor(shape: [1, 4], values: [Int32(4), 5, 0, 0])
+        // Steps 0 and 1 are real in both inputs: the result is the GRU over those two steps only.
+        let layers = model.layers.compactMap { $0 as? Embedding }
+        #expect(layers.count == 2)
+        let summed = layers[0](x1[.all, 0..<2]) + layers[1](x2[.all, 0..<2])
+        #expect(maxDifference(model.forwardAll([x1, x2])[0], gru(summed)) < 1e-6)
+    }
 }

@@ -69,6 +69,15 @@ open class Layer: Module {
         return mask
     }
 
+    /// The mask of a multi-input layer's output (Add, Concatenate on features): as Keras's merge
+    /// layers, a step is real when it is real in every input that carries a mask.
+    open func outputMask(inputs xs: [Tensor], output y: Tensor, masks: [Tensor?]) -> Tensor? {
+        let present = masks.compactMap { $0 }
+        guard let first = present.first, y.rank >= 3, xs.allSatisfy({ $0.rank >= 2 && $0.shape[0] == y.shape[0] && $0.shape[1] == y.shape[1] })
+        else { return nil }
+        return present.dropFirst().reduce(first) { select($0, $1, $0) }
+    }
+
     /// Applies the layer skipping padded steps where `mask` [batch, steps] is false.
     ///
     /// ```swift

@@ -82,13 +82,14 @@ open class Model: Layer {
         for s in plan where values[ObjectIdentifier(s)] == nil {
             let args = s.inputs.map { values[ObjectIdentifier($0)]! }
             if args.count == 1 {
-                // Masks flow along single-input edges (several inputs end them).
                 let mask = masks[ObjectIdentifier(s.inputs[0])]
                 let y = s.layer.forward(args[0], mask: mask)
                 values[ObjectIdentifier(s)] = y
                 masks[ObjectIdentifier(s)] = s.layer.outputMask(input: args[0], output: y, mask: mask)
             } else {
-                values[ObjectIdentifier(s)] = s.layer.forward(args)
+                let y = s.layer.forward(args)
+                values[ObjectIdentifier(s)] = y
+                masks[ObjectIdentifier(s)] = s.layer.outputMask(inputs: args, output: y, masks: s.inputs.map { masks[ObjectIdentifier($0)] })
             }
         }
         return graphOutputs.map { values[ObjectIdentifier($0)]! }
