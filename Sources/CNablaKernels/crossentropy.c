@@ -52,33 +52,21 @@ ALWAYS_INLINE void xent_backward_body(void *ctx, long begin, long end) {
     }
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void xent_forward_avx2(void *ctx, long b, long e) { xent_forward_body(ctx, b, e); }
-__attribute__((target("avx2,fma"))) static void xent_backward_avx2(void *ctx, long b, long e) { xent_backward_body(ctx, b, e); }
-#endif
-static void xent_forward_base(void *ctx, long b, long e) { xent_forward_body(ctx, b, e); }
-static void xent_backward_base(void *ctx, long b, long e) { xent_backward_body(ctx, b, e); }
+NABLA_RANGE_VARIANTS(xent_forward, xent_forward_body)
+NABLA_RANGE_VARIANTS(xent_backward, xent_backward_body)
 
 static long rows_per_thread(long c) { long r = 16384 / (c > 0 ? c : 1); return r < 1 ? 1 : r; }
 
 void nabla_cross_entropy_f32(const float *z, const int32_t *labels, float *loss, float *lse, long n, long c,
                              int has_ignore, int32_t ignore) {
     xent_job job = {z, labels, NULL, loss, lse, NULL, c, ignore, has_ignore};
-    nabla_range_fn fn = xent_forward_base;
-#if defined(__x86_64__)
-    if (nabla_cpu_has_avx2_fma()) fn = xent_forward_avx2;
-#endif
-    nabla_parallel_for(n, rows_per_thread(c), 1, fn, &job);
+    nabla_parallel_for(n, rows_per_thread(c), 1, xent_forward, &job);
 }
 
 void nabla_cross_entropy_backward_f32(const float *z, const int32_t *labels, const float *lse, const float *g, float *dz,
                                       long n, long c, int has_ignore, int32_t ignore) {
     xent_job job = {z, labels, g, NULL, (float *)lse, dz, c, ignore, has_ignore};
-    nabla_range_fn fn = xent_backward_base;
-#if defined(__x86_64__)
-    if (nabla_cpu_has_avx2_fma()) fn = xent_backward_avx2;
-#endif
-    nabla_parallel_for(n, rows_per_thread(c), 1, fn, &job);
+    nabla_parallel_for(n, rows_per_thread(c), 1, xent_backward, &job);
 }
 
 // MARK: column sums (the bias gradient of a linear layer)

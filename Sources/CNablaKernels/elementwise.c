@@ -15,8 +15,6 @@ NABLA_VARIANTS(relu_backward, (const float *restrict x, const float *restrict g,
 void nabla_relu_f32(const float *x, float *y, long n) { relu_dispatch(x, y, n); }
 void nabla_relu_backward_f32(const float *x, const float *g, float *dx, long n) { relu_backward_dispatch(x, g, dx, n); }
 
-static void maxpool_rows_base(void *ctx, long begin, long end);
-
 typedef struct {
     const float *x; float *y; int32_t *win;
     long n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
@@ -54,49 +52,8 @@ typedef struct {
         }                                                                                    \
     }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void maxpool_rows_avx2(void *ctx, long begin, long end) { NABLA_MAXPOOL_BODY }
-#endif
-
-static void maxpool_rows(void *ctx, long begin, long end) {
-#if defined(__x86_64__)
-    if (nabla_cpu_has_avx2_fma()) { maxpool_rows_avx2(ctx, begin, end); return; }
-#endif
-    maxpool_rows_base(ctx, begin, end);
-}
-
-static void maxpool_rows_base(void *ctx, long begin, long end) {
-    const maxpool_job *j = (const maxpool_job *)ctx;
-    const long c = j->c;
-    for (long r = begin; r < end; r++) {
-        long b = r / j->oh, oy = r % j->oh;
-        for (long ox = 0; ox < j->ow; ox++) {
-            float *restrict y = j->y + ((b * j->oh + oy) * j->ow + ox) * c;
-            int32_t *restrict win = j->win + ((b * j->oh + oy) * j->ow + ox) * c;
-            int first = 1;
-            for (long i = 0; i < j->kh; i++) {
-                long iy = oy * j->sh - j->pt + i * j->dh;
-                if (iy < 0 || iy >= j->h) continue;
-                for (long k = 0; k < j->kw; k++) {
-                    long ix = ox * j->sw - j->pl + k * j->dw;
-                    if (ix < 0 || ix >= j->w) continue;
-                    long base = ((b * j->h + iy) * j->w + ix) * c;
-                    const float *restrict src = j->x + base;
-                    if (first) {
-                        for (long ch = 0; ch < c; ch++) { y[ch] = src[ch]; win[ch] = (int32_t)(base + ch); }
-                        first = 0;
-                    } else {
-                        for (long ch = 0; ch < c; ch++) {
-                            int take = src[ch] > y[ch];
-                            y[ch] = take ? src[ch] : y[ch];
-                            win[ch] = take ? (int32_t)(base + ch) : win[ch];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+#define MAXPOOL_ROWS(ctx, begin, end) NABLA_MAXPOOL_BODY
+NABLA_RANGE_VARIANTS(maxpool_rows, MAXPOOL_ROWS)
 
 void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, long h, long w, long c, long oh, long ow,
                          long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl) {
@@ -137,17 +94,8 @@ typedef struct {
         }                                                                                     \
     }
 
-static void im2col_rows_base(void *ctx, long begin, long end) { NABLA_IM2COL_BODY }
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void im2col_rows_avx2(void *ctx, long begin, long end) { NABLA_IM2COL_BODY }
-#endif
-
-static void im2col_rows(void *ctx, long begin, long end) {
-#if defined(__x86_64__)
-    if (nabla_cpu_has_avx2_fma()) { im2col_rows_avx2(ctx, begin, end); return; }
-#endif
-    im2col_rows_base(ctx, begin, end);
-}
+#define IM2COL_ROWS(ctx, begin, end) NABLA_IM2COL_BODY
+NABLA_RANGE_VARIANTS(im2col_rows, IM2COL_ROWS)
 
 /// Scatter-add rows of one image never touch another image: split by image then.
 static void im2col_images(void *ctx, long begin, long end) {

@@ -34,10 +34,7 @@ struct LMConfig: Codable {
     func make() -> any CharacterModel {
         switch model {
         case "bigram": BigramModel(vocabulary: vocabulary.count)
-        case "mlp":
-            { let m = MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden)
-              m.padToken = newline
-              return m }()
+        case "mlp": MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden, padToken: newline)
         case "rnn": RecurrentLanguageModel(.simple, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         case "lstm": RecurrentLanguageModel(.lstm, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
         case "gru": RecurrentLanguageModel(.gru, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)

@@ -39,10 +39,11 @@ public final class MLPLanguageModel: Model, CharacterModel {
     public let hidden: Dense
     public let output: Dense
     /// The token that stands before the first one (makemore's "."; `nabla lm` uses the newline).
-    public var padToken: Int32 = 0
+    public let padToken: Int32
 
-    public init(vocabulary: Int, context: Int = 3, embeddingSize: Int = 10, hiddenUnits: Int = 200) {
+    public init(vocabulary: Int, context: Int = 3, embeddingSize: Int = 10, hiddenUnits: Int = 200, padToken: Int32 = 0) {
         self.context = context
+        self.padToken = padToken
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, initializer: .randomNormal(std: 1))
         hidden = Dense(units: hiddenUnits, activation: .tanh, inputDim: context * embeddingSize)
         output = Dense(units: vocabulary, inputDim: hiddenUnits)
