@@ -16,41 +16,49 @@ public struct CSVDataset: Sendable {
     public let labels: Tensor
     public let featureNames: [String]
     public let classNames: [String]
+    /// How the header was read, one line for the user.
+    public let headerNote: String
 
-    /// Reads `path`. The first line is a header when any of its fields is not a number. The label
-    /// column is named by header name or 0-based index; by default `label`, or else the last column.
-    /// With `featuresOnly`, every column is a feature and `labels` is empty.
-    public init(path: String, labelColumn: String? = nil, featuresOnly: Bool = false) throws(DataError) {
-        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "cannot open") }
-        try self.init(data: data, source: path, labelColumn: labelColumn, featuresOnly: featuresOnly)
+    /// Reads `path` through ``DelimitedTable`` (any line ending, a byte-order mark, quoting, blank
+    /// lines). The first line is a header when it is detected as one (`header: .auto`) or told. The
+    /// label column is named by header name or 0-based index; by default `label`, or else the last
+    /// column. With `featuresOnly`, every column is a feature and `labels` is empty.
+    ///
+    /// - Parameters:
+    ///   - path: the CSV (or TSV) file.
+    ///   - labelColumn: the label column's name or index.
+    ///   - featuresOnly: read every column as a feature.
+    ///   - header: whether the first row names the columns.
+    public init(path: String, labelColumn: String? = nil, featuresOnly: Bool = false, header: DelimitedTable.Header = .auto) throws(DataError) {
+        let bytes: [UInt8]
+        do { bytes = try TextFile.bytes(path) } catch {
+            throw FileManager.default.fileExists(atPath: path) ? .invalid(error.description) : .fileNotFound(path: path)
+        }
+        try self.init(data: Data(bytes), source: path, labelColumn: labelColumn, featuresOnly: featuresOnly, header: header)
     }
 
     /// Parses CSV bytes (`source` names them in errors), as `init(path:)` does a file.
-    public init(data: Data, source: String, labelColumn: String? = nil, featuresOnly: Bool = false) throws(DataError) {
+    public init(data: Data, source: String, labelColumn: String? = nil, featuresOnly: Bool = false, header headerMode: DelimitedTable.Header = .auto) throws(DataError) {
         let path = source
-        guard let text = String(data: data, encoding: .utf8) else { throw .unreadable(path: path, reason: "not UTF-8 text") }
-        var lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-        guard let first = lines.first else { throw .invalid("\(path): the file is empty") }
-        let hasHeader = first.contains { Double($0) == nil }
-        let header = hasHeader ? first : (0..<first.count).map { "column\($0)" }
-        if hasHeader { lines.removeFirst() }
+        let table: DelimitedTable
+        do { table = try DelimitedTable(bytes: [UInt8](data), source: source, header: headerMode) } catch { throw .invalid(error.description) }
+        let lines = table.rows
+        let header = table.columnNames
         guard !lines.isEmpty else { throw .invalid("\(path): no data rows after the header") }
         guard header.count >= (featuresOnly ? 1 : 2) else { throw .invalid("\(path): needs at least \(featuresOnly ? 1 : 2) columns") }
         let labelIndex: Int
         if featuresOnly {
             labelIndex = -1
         } else if let labelColumn {
-            if let i = header.firstIndex(of: labelColumn) { labelIndex = i }
-            else if let i = Int(labelColumn), i >= 0, i < header.count { labelIndex = i }
-            else { throw .invalid("\(path): no label column \"\(labelColumn)\"; columns: \(header.joined(separator: ", "))") }
+            do { labelIndex = try table.column(labelColumn) } catch { throw .invalid(error.description) }
         } else {
             labelIndex = header.firstIndex(of: "label") ?? header.count - 1
         }
+        headerNote = table.headerNote
         var values: [Float] = [], rawLabels: [String] = []
         values.reserveCapacity(lines.count * (header.count - 1))
         for (i, fields) in lines.enumerated() {
-            let lineNumber = i + (hasHeader ? 2 : 1)
+            let lineNumber = table.lineNumbers[i]
             guard fields.count == header.count else {
                 throw .malformed(path: path, line: lineNumber, reason: "\(fields.count) fields, expected \(header.count)")
             }

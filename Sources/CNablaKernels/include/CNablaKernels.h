@@ -73,6 +73,24 @@ void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
 void nabla_adam_f32(float *p, const float *g, float *m, float *v, long n,
                     float b1, float b2, float eps, float step, float decay);
 
+// MARK: Embeddings with row-sparse gradients (float32)
+
+/// out[b] = mean (sum when there is one) of table rows ids[b, j] over j, skipping ids equal to `pad`
+/// (pass −1 for none); a bag of padding only is zero.
+void nabla_embedding_bag_f32(const float *table, const int32_t *ids, long bags, long length, long d, int32_t pad, float *out);
+/// The row-sparse gradient of a lookup: for every non-pad id, g[b] (divided by the bag's count when
+/// `mean`) added into that id's row; writes each touched row once (out_rows, first-seen order) with
+/// its summed values, and returns how many (−1 when out of memory). Outputs hold bags·length rows.
+long nabla_embedding_bag_backward_f32(const int32_t *ids, long bags, long length, int32_t pad, int mean, const float *g, long d,
+                                      long table_rows, int32_t *out_rows, float *out_values);
+/// Updates of only the rows listed (each once): p[r] = p[r]·decay − lr·g (SGD); Adam as
+/// `nabla_adam_f32` on each row (lazy Adam); Adagrad acc[r] += g², p[r] = p[r]·decay − lr·g/(√acc + eps).
+void nabla_sparse_sgd_f32(float *p, long d, const int32_t *rows, long k, const float *values, float lr, float decay);
+void nabla_sparse_adam_f32(float *p, float *m, float *v, long d, const int32_t *rows, long k, const float *values,
+                           float b1, float b2, float eps, float step, float decay);
+void nabla_sparse_adagrad_f32(float *p, float *acc, long d, const int32_t *rows, long k, const float *values, float lr, float eps,
+                              float decay);
+
 // MARK: Elementwise kernels the compiler vectorises in C (restrict pointers, AVX2 where present)
 
 /// y = max(x, 0) over n floats.

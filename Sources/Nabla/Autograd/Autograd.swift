@@ -92,15 +92,20 @@ extension Tensor {
         Tensor(shape: shape, dtype: dtype, storage: storage)
     }
 
-    /// The gradient accumulated by `backward()` into this leaf, or nil if none has arrived.
+    /// The gradient accumulated by `backward()` into this leaf, or nil if none has arrived (a
+    /// row-sparse part, see `sparseGrad`, is added in densely).
     public var grad: Tensor? {
         guard let node, node.isLeaf else { return nil }
-        return node.grad
+        guard let sparse = node.sparseGrad else { return node.grad }
+        return node.grad.map { $0 + sparse.dense() } ?? sparse.dense()
     }
 
-    /// Clears this leaf's accumulated gradient.
+    /// Clears this leaf's accumulated gradient (dense and sparse).
     public func zeroGrad() {
-        if let node, node.isLeaf { node.grad = nil }
+        if let node, node.isLeaf {
+            node.grad = nil
+            node.sparseGrad = nil
+        }
     }
 
     /// Replaces this leaf's gradient (for optimizers and gradient clipping).
@@ -110,6 +115,7 @@ extension Tensor {
             nablaPrecondition(g.shape == shape, "setGrad: gradient of shape \(g.shape) for a tensor of shape \(shape)")
         }
         node.grad = g?.detached()
+        node.sparseGrad = nil
     }
 
     /// Computes the gradient of this tensor with respect to every leaf that requires gradients,

@@ -11,6 +11,8 @@ final class GradNode {
     var backward: ((Tensor) -> [Tensor?])?
     /// A leaf's accumulated gradient, or an interior node's pending gradient during a backward pass.
     var grad: Tensor?
+    /// A leaf's row-sparse gradient from lookups that asked for one (kept apart from `grad`).
+    var sparseGrad: RowSparseGradient?
     let isLeaf: Bool
     let shape: [Int]
     let dtype: DType

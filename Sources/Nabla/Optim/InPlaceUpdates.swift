@@ -187,3 +187,44 @@ public enum InPlaceUpdate {
 }
 
 @inline(__always) private func _pow(_ x: Double, _ y: Double) -> Double { Double.pow(x, y) }
+
+extension InPlaceUpdate {
+    // MARK: Row-sparse updates (float32): only the rows of `grad` change; `decay` (decoupled weight
+    // decay, 1 for none) applies to those rows only.
+
+    static func checkSparse(_ p: Tensor, _ g: RowSparseGradient, _ state: Tensor..., op: String) {
+        nablaPrecondition(p.dtype == .float32 && g.values.dtype == .float32 && g.denseShape == p.shape,
+                          "\(op): a float32 parameter \(p.shape) and its sparse gradient, got \(p.dtype) and \(g.denseShape) \(g.values.dtype)")
+        for s in state { nablaPrecondition(s.shape == p.shape && s.dtype == p.dtype, "\(op): state \(s.shape) does not match parameter \(p.shape)") }
+    }
+
+    /// Plain SGD on the rows of `grad`: p[r] = p[r]·decay − lr·g[r] (identical to the dense step on every row).
+    public static func sparseSGD(_ param: Tensor, grad: RowSparseGradient, learningRate: Double, decay: Double = 1) {
+        checkSparse(param, grad, op: "sparse sgd")
+        let width = param.count / Swift.max(param.shape[0], 1)
+        nabla_sparse_sgd_f32(param.pointer(Float.self), width, grad.rows.pointer(Int32.self), grad.rows.count, grad.values.pointer(Float.self),
+                             Float(learningRate), Float(decay))
+    }
+
+    /// Lazy Adam (PyTorch's `SparseAdam`): the dense Adam step on the rows of `grad` only; other rows'
+    /// moments are left as they are instead of decaying. Bias correction uses `h.step`.
+    public static func sparseAdam(_ param: Tensor, grad: RowSparseGradient, m: Tensor, v: Tensor, _ h: Adam) {
+        checkSparse(param, grad, m, v, op: "sparse adam")
+        let width = param.count / Swift.max(param.shape[0], 1)
+        let c1 = 1 - Foundation_pow(h.beta1, Double(h.step)), c2 = 1 - Foundation_pow(h.beta2, Double(h.step))
+        let decay = h.decoupledWeightDecay ? 1 - h.learningRate * h.weightDecay : 1
+        nabla_sparse_adam_f32(param.pointer(Float.self), m.pointer(Float.self), v.pointer(Float.self), width, grad.rows.pointer(Int32.self),
+                              grad.rows.count, grad.values.pointer(Float.self), Float(h.beta1), Float(h.beta2), Float(h.epsilon),
+                              Float(h.learningRate * c2.squareRoot() / c1), Float(decay))
+    }
+
+    /// Adagrad on the rows of `grad` (identical to the dense step on every touched row; untouched
+    /// rows are unchanged by the dense step too).
+    public static func sparseAdagrad(_ param: Tensor, grad: RowSparseGradient, accumulator: Tensor, learningRate: Double, epsilon: Double,
+                                     decay: Double = 1) {
+        checkSparse(param, grad, accumulator, op: "sparse adagrad")
+        let width = param.count / Swift.max(param.shape[0], 1)
+        nabla_sparse_adagrad_f32(param.pointer(Float.self), accumulator.pointer(Float.self), width, grad.rows.pointer(Int32.self), grad.rows.count,
+                                 grad.values.pointer(Float.self), Float(learningRate), Float(epsilon), Float(decay))
+    }
+}

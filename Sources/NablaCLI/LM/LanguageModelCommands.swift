@@ -139,7 +139,7 @@ struct LMTrain: ParsableCommand {
     }
 
     func run() throws {
-        guard let text = try? String(contentsOfFile: data, encoding: .utf8) else { throw ValidationError("\(data): cannot read it as UTF-8 text") }
+        let text = try TextFile.read(data)
         guard text.count > 100 else { throw ValidationError("\(data): \(text.count) characters are too few to train on") }
         var p = preset.flatMap { LMPreset.all[$0] } ?? LMPreset()
         if let model, model != p.model { p = LMPreset(model: model) }   // another model: the preset's tuning does not apply

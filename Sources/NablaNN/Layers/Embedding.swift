@@ -14,13 +14,25 @@ public final class Embedding: Layer {
     public let outputDim: Int
     public let initializer: Initializer
     public let maskZero: Bool
+    /// Whether the table's gradient is row-sparse (only the rows a batch used), so that optimizers
+    /// update only those rows (PyTorch's `sparse=True`): a step costs what the batch touched.
+    public let sparse: Bool
     public private(set) var embeddings: Parameter?
 
-    public init(inputDim: Int, outputDim: Int, initializer: Initializer = .randomUniform(), maskZero: Bool = false, name: String? = nil) {
+    /// - Parameters:
+    ///   - inputDim: the number of ids (rows of the table).
+    ///   - outputDim: the size of each vector.
+    ///   - initializer: how the table starts (Keras: uniform ±0.05).
+    ///   - maskZero: id 0 is padding (starts a mask for the layers after it).
+    ///   - sparse: give the table a row-sparse gradient.
+    ///   - name: the layer's name.
+    public init(inputDim: Int, outputDim: Int, initializer: Initializer = .randomUniform(), maskZero: Bool = false, sparse: Bool = false,
+                name: String? = nil) {
         self.inputDim = inputDim
         self.outputDim = outputDim
         self.initializer = initializer
         self.maskZero = maskZero
+        self.sparse = sparse
         super.init(name: name)
         buildIfNeeded([[]])
     }
@@ -35,7 +47,7 @@ public final class Embedding: Layer {
 
     public override func forward(_ x: Tensor) -> Tensor {
         let ids = x.dtype == .int32 ? x : x.cast(to: .int32)
-        return embeddings!.value.indexSelect(ids, axis: 0)
+        return embeddingLookup(embeddings!.value, ids, sparseGradient: sparse)
     }
 
     /// True at the steps that are not padding (id ≠ 0) when `maskZero`, else nil.
@@ -51,4 +63,53 @@ public final class Embedding: Layer {
     /// Starts a mask from the ids when `maskZero` (Keras's `mask_zero`), so that the recurrent and
     /// pooling layers after it in a `Sequential` or functional model skip the padding.
     public override func outputMask(input x: Tensor, output y: Tensor, mask: Tensor?) -> Tensor? { computeMask(x) }
+}
+
+/// The mean of the vectors of each row's ids [batch, length] → [batch, outputDim], padding (id 0)
+/// skipped: PyTorch's `EmbeddingBag(mode="mean")`, the averaged input vectors of fastText. One
+/// fused kernel forward and backward; with `sparse` (the default) the table's gradient holds only
+/// the rows a batch used, so a step's cost follows the batch and not the vocabulary.
+///
+/// ```swift
+/// let bag = EmbeddingBag(inputDim: 200_000, outputDim: 64)
+/// bag(Tensor(shape: [2, 3], values: [Int32]([5, 9, 0, 7, 0, 0]))).shape   // [2, 64]
+/// ```
+public final class EmbeddingBag: Layer {
+    public let inputDim: Int
+    public let outputDim: Int
+    public let initializer: Initializer
+    public let sparse: Bool
+    public private(set) var embeddings: Parameter?
+
+    /// - Parameters:
+    ///   - inputDim: the number of ids (rows of the table); id 0 is padding.
+    ///   - outputDim: the size of each vector.
+    ///   - initializer: how the table starts (fastText: uniform ±1/outputDim).
+    ///   - sparse: give the table a row-sparse gradient.
+    ///   - name: the layer's name.
+    public init(inputDim: Int, outputDim: Int, initializer: Initializer? = nil, sparse: Bool = true, name: String? = nil) {
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        self.initializer = initializer ?? .randomUniform(min: -1 / Double(outputDim), max: 1 / Double(outputDim))
+        self.sparse = sparse
+        super.init(name: name)
+        buildIfNeeded([[]])
+    }
+
+    public override func build(inputShapes: [[Int]]) {
+        embeddings = Parameter(initializer.make([inputDim, outputDim]))
+    }
+
+    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
+        guard inputShapes[0].count == 1 else {
+            throw .shapeMismatch(layer: name, expected: kerasShape([nil, nil]), actual: kerasShape([nil] + inputShapes[0].map { $0 }))
+        }
+    }
+
+    public override func outputShape(for inputShapes: [[Int]]) -> [Int] { [outputDim] }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let ids = x.dtype == .int32 ? x : x.cast(to: .int32)
+        return embeddingBag(embeddings!.value, ids.rank == 1 ? ids.reshaped([1, -1]) : ids, paddingIndex: 0, sparseGradient: sparse)
+    }
 }

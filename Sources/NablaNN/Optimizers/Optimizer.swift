@@ -43,25 +43,38 @@ open class Optimizer: @unchecked Sendable {
     /// Updates `parameter` in place from `grad` and its `slots`.
     open func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {}
 
+    /// Updates only the rows of a row-sparse gradient (embeddings with `sparse`), applying `decay`
+    /// (decoupled weight decay) to those rows only; returns false where the optimizer has no sparse
+    /// form, and the step is then taken densely.
+    open func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
+                         decay: Double) -> Bool { false }
+
     /// One step for every trainable parameter of `module` that has a gradient; clears the gradients.
     public func update(_ module: Module) { apply(to: module.trainableParameters) }
 
     /// One step for `parameters` (those without a gradient are skipped); clears their gradients.
     public func apply(to parameters: [Parameter]) {
-        let active = parameters.filter { $0.trainable && $0.grad != nil }
+        let active = parameters.filter { $0.trainable && $0.value.hasGrad }
         if let schedule { learningRate = schedule(iterations) }
         let lr = learningRate
         withNoGrad {
             // Clipping scales gradients in place, so it works on copies; otherwise read them as they are.
             let clipping = clipNorm != nil || globalClipNorm != nil || clipValue != nil
-            var grads = active.map { clipping ? $0.grad!.copy() : $0.grad! }
+            // A row-sparse gradient (sparse embeddings) updates only its rows, unless clipping needs it whole.
+            let sparse = active.map { clipping || !$0.value.isGradSparseOnly ? nil : $0.value.sparseGrad }
+            var grads = zip(active, sparse).map { p, s in s != nil ? Tensor.zeros([0]) : clipping ? p.grad!.copy() : p.grad! }
             if clipping { clip(&grads) }
-            for (p, g) in zip(active, grads) {
+            for ((p, g), sg) in zip(zip(active, grads), sparse) {
                 let key = ObjectIdentifier(p)
                 let s = slots[key] ?? makeSlots(for: p.value)
                 slots[key] = s
-                if weightDecay != 0 && decays?(p) ?? true { InPlaceUpdate.scale(p.value, by: 1 - lr * weightDecay) }
-                step(p.value, grad: g, slots: s, learningRate: lr, iteration: iterations + 1)
+                let decay = weightDecay != 0 && decays?(p) ?? true ? 1 - lr * weightDecay : 1
+                if let sg, stepSparse(p.value, grad: sg, slots: s, learningRate: lr, iteration: iterations + 1, decay: decay) {
+                    p.value.zeroGrad()
+                    continue
+                }
+                if decay != 1 { InPlaceUpdate.scale(p.value, by: decay) }
+                step(p.value, grad: sg == nil ? g : p.grad!, slots: s, learningRate: lr, iteration: iterations + 1)
                 p.value.zeroGrad()
             }
         }
@@ -146,6 +159,14 @@ public final class SGD: Optimizer, @unchecked Sendable {
         InPlaceUpdate.sgd(parameter, grad: grad, velocity: slots.first, learningRate: learningRate, momentum: momentum,
                           nesterov: nesterov, weightDecay: 0)
     }
+
+    /// Without momentum, the same result as the dense step, on the touched rows only.
+    public override func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
+                                    decay: Double) -> Bool {
+        guard momentum == 0, parameter.dtype == .float32 else { return false }
+        InPlaceUpdate.sparseSGD(parameter, grad: grad, learningRate: learningRate, decay: decay)
+        return true
+    }
 }
 
 /// Adam with Keras's defaults (learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7).
@@ -170,6 +191,19 @@ public class Adam: Optimizer, @unchecked Sendable {
         InPlaceUpdate.adam(parameter, grad: grad, m: slots[0], v: slots[1],
                            .init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0,
                                  decoupledWeightDecay: true, step: iteration))
+    }
+
+    /// Lazy Adam, as PyTorch's `SparseAdam`: the rows a batch used take the dense step; the moments
+    /// of the others wait instead of decaying (so the result differs from dense Adam on rows that
+    /// were skipped for some steps).
+    public override func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
+                                    decay: Double) -> Bool {
+        guard parameter.dtype == .float32 else { return false }
+        InPlaceUpdate.sparseAdam(parameter, grad: grad, m: slots[0], v: slots[1],
+                                 .init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                       weightDecay: (1 - decay) / Swift.max(learningRate, .leastNormalMagnitude),
+                                       decoupledWeightDecay: true, step: iteration))
+        return true
     }
 }
 
@@ -227,5 +261,13 @@ public final class Adagrad: Optimizer, @unchecked Sendable {
 
     public override func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {
         InPlaceUpdate.adagrad(parameter, grad: grad, accumulator: slots[0], learningRate: learningRate, epsilon: epsilon)
+    }
+
+    /// The same result as the dense step, on the touched rows only.
+    public override func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
+                                    decay: Double) -> Bool {
+        guard parameter.dtype == .float32 else { return false }
+        InPlaceUpdate.sparseAdagrad(parameter, grad: grad, accumulator: slots[0], learningRate: learningRate, epsilon: epsilon, decay: decay)
+        return true
     }
 }

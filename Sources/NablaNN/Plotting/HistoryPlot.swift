@@ -1,4 +1,5 @@
 import Foundation
+import Nabla
 
 /// Training curves as an SVG picture: one panel per quantity (loss, then each metric), training as a
 /// solid line and validation as a dashed one, with axes, ticks, grid, legend and title — no Python.
@@ -113,17 +114,15 @@ public enum HistoryPlot {
 
     /// The history in a CSV file written by ``CSVLogger`` (`epoch` then one column per quantity).
     public static func readCSV(_ path: String) throws(NablaError) -> [String: [Double]] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .invalidState("\(path): cannot read the file") }
-        let lines = text.split(whereSeparator: \.isNewline)
-        guard let header = lines.first?.split(separator: ",").map(String.init), header.count >= 2 else {
-            throw .invalidState("\(path): no header line with at least two columns")
-        }
+        let table: DelimitedTable
+        do { table = try DelimitedTable(path: path, separator: ",", header: .present, quoting: .none) } catch { throw .invalidState(error.description) }
+        let header = table.columnNames
+        guard header.count >= 2 else { throw .invalidState("\(path): no header line with at least two columns") }
         var out: [String: [Double]] = [:]
-        for (i, line) in lines.dropFirst().enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == header.count else { throw .invalidState("\(path):\(i + 2): \(fields.count) fields, expected \(header.count)") }
+        for (fields, line) in zip(table.rows, table.lineNumbers) {
+            guard fields.count == header.count else { throw .invalidState("\(path):\(line): \(fields.count) fields, expected \(header.count)") }
             for (name, f) in zip(header, fields) where name != "epoch" {
-                guard let v = Double(f) else { throw .invalidState("\(path):\(i + 2): column \(name): \"\(f)\" is not a number") }
+                guard let v = Double(f) else { throw .invalidState("\(path):\(line): column \(name): \"\(f)\" is not a number") }
                 out[name, default: []].append(v)
             }
         }
