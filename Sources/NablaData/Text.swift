@@ -68,17 +68,35 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     /// Write every ASCII digit as 0, so that numbers of one shape share a token ("09061701461" and
     /// "08000930705" both become "00000000000"): useful where phone numbers and prices are signals.
     public let foldDigits: Bool
+    /// When positive, n-grams of two or more words are not in the vocabulary but hashed (FNV-1a) into
+    /// this many ids after it, as fastText does: the vocabulary holds words only, and no n-gram is lost.
+    public let hashBuckets: Int
     public private(set) var vocabulary: [String] = ["", "[UNK]"]
     private var index: [String: Int32] = [:]
 
     public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true, ngrams: Int = 1,
-                foldDigits: Bool = false) {
+                foldDigits: Bool = false, hashBuckets: Int = 0) {
         self.maxTokens = maxTokens
         self.outputSequenceLength = outputSequenceLength
         self.lowercase = lowercase
         self.stripPunctuation = stripPunctuation
         self.ngrams = Swift.max(1, ngrams)
         self.foldDigits = foldDigits
+        self.hashBuckets = Swift.max(0, hashBuckets)
+    }
+
+    /// The ids this vectorizer produces: the vocabulary and then the hash buckets (an embedding's `inputDim`).
+    public var inputDimension: Int { vocabulary.count + hashBuckets }
+
+    /// The id of one token.
+    @inline(__always) func id(_ token: String) -> Int32 {
+        if let i = index[token] { return i }
+        if hashBuckets > 0 && token.utf8.contains(0x20) {
+            var h: UInt32 = 2_166_136_261
+            for b in token.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+            return Int32(vocabulary.count + Int(h % UInt32(hashBuckets)))
+        }
+        return 1
     }
 
     /// The tokens of `text` after standardisation: its words, then its n-grams of 2 up to `ngrams` words.
@@ -100,7 +118,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     /// Builds the vocabulary from `texts`: the most frequent words first, ties in alphabetical order.
     public mutating func adapt(_ texts: [String]) {
         var counts: [String: Int] = [:]
-        for t in texts { for w in tokens(t) { counts[w, default: 0] += 1 } }
+        for t in texts { for w in tokens(t) where hashBuckets == 0 || !w.utf8.contains(0x20) { counts[w, default: 0] += 1 } }
         let words = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         vocabulary = ["", "[UNK]"] + words.prefix(Swift.max(0, maxTokens - 2))
         index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })
@@ -111,20 +129,21 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         var ids: [Int32] = []
         ids.reserveCapacity(texts.count * outputSequenceLength)
         for t in texts {
-            var row = tokens(t).prefix(outputSequenceLength).map { index[$0] ?? 1 }
+            var row = tokens(t).prefix(outputSequenceLength).map { id($0) }
             row += Array(repeating: 0, count: outputSequenceLength - row.count)
             ids += row
         }
         return Tensor(shape: [texts.count, outputSequenceLength], values: ids)
     }
 
-    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, foldDigits, vocabulary }
+    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, foldDigits, hashBuckets, vocabulary }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(maxTokens: try c.decode(Int.self, forKey: .maxTokens), outputSequenceLength: try c.decode(Int.self, forKey: .outputSequenceLength),
                   lowercase: try c.decode(Bool.self, forKey: .lowercase), stripPunctuation: try c.decode(Bool.self, forKey: .stripPunctuation),
                   ngrams: try c.decodeIfPresent(Int.self, forKey: .ngrams) ?? 1,
-                  foldDigits: try c.decodeIfPresent(Bool.self, forKey: .foldDigits) ?? false)
+                  foldDigits: try c.decodeIfPresent(Bool.self, forKey: .foldDigits) ?? false,
+                  hashBuckets: try c.decodeIfPresent(Int.self, forKey: .hashBuckets) ?? 0)
         vocabulary = try c.decode([String].self, forKey: .vocabulary)
         index = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
     }
@@ -136,6 +155,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         try c.encode(stripPunctuation, forKey: .stripPunctuation)
         try c.encode(ngrams, forKey: .ngrams)
         try c.encode(foldDigits, forKey: .foldDigits)
+        try c.encode(hashBuckets, forKey: .hashBuckets)
         try c.encode(vocabulary, forKey: .vocabulary)
     }
 }

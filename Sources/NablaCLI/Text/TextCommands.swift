@@ -4,79 +4,141 @@ import Nabla
 import NablaData
 import NablaNN
 
-/// `nabla text`: text classification from `label<TAB>text` lines.
+/// `nabla text`: text classification from labelled text files.
 struct TextCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "text", abstract: "Text classification: train on label<TAB>text lines, then classify new texts.",
+        commandName: "text", abstract: "Text classification: train on labelled texts (CSV or TSV), then classify new texts.",
         subcommands: [TextTrain.self, TextPredict.self])
 }
 
-/// Labelled texts read from a file of `label<TAB>text` lines.
-struct LabelledTexts {
-    var labels: [String] = []
-    var texts: [String] = []
+/// The text classifiers `nabla text train --model` builds.
+enum TextModelKind: String, CaseIterable, Codable, ExpressibleByArgument {
+    /// fastText: averaged word and hashed bigram vectors, linear output.
+    case fasttext
+    /// Kim's CNN: convolutions of widths 3, 4, 5, max over time.
+    case cnn
+    /// A bidirectional LSTM with max pooling.
+    case bilstm
+    /// A two-block Transformer encoder with mean pooling.
+    case transformer
+    /// Averaged word and bigram embeddings through a ReLU layer (the classifier of earlier releases).
+    case average
 
-    /// Reads `path`; blank lines are skipped, a line without a tab is an error naming its line.
-    init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read the file") }
-        guard let content = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
-            throw ValidationError("\(path): not text")
+    /// The vectorizer each model reads: fastText hashes bigrams into buckets beside the word vocabulary;
+    /// the sequence models read words in order.
+    func vectorizer(maxTokens: Int?, length: Int?) -> TextVectorization {
+        switch self {
+        case .fasttext:
+            TextVectorization(maxTokens: maxTokens ?? 100_000, outputSequenceLength: length ?? 256, ngrams: 2, foldDigits: true, hashBuckets: 1 << 18)
+        case .average:
+            TextVectorization(maxTokens: maxTokens ?? 30_000, outputSequenceLength: length ?? 128, ngrams: 2, foldDigits: true)
+        case .cnn, .bilstm, .transformer:
+            TextVectorization(maxTokens: maxTokens ?? 30_000, outputSequenceLength: length ?? 64, foldDigits: true)
         }
-        for (number, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let row = line.hasSuffix("\r") ? line.dropLast() : line
-            if row.allSatisfy(\.isWhitespace) { continue }
-            guard let tab = row.firstIndex(of: "\t"), tab != row.startIndex else {
-                throw ValidationError("\(path):\(number + 1): expected label<TAB>text, got '\(row.prefix(40))'")
-            }
-            labels.append(String(row[..<tab]))
-            texts.append(String(row[row.index(after: tab)...]))
-        }
-        guard !texts.isEmpty else { throw ValidationError("\(path): no label<TAB>text lines") }
     }
 
-    init(labels: [String], texts: [String]) {
-        self.labels = labels
-        self.texts = texts
-    }
-
-    /// The rows at `indices`.
-    func subset(_ indices: some Sequence<Int>) -> LabelledTexts {
-        let i = Array(indices)
-        return LabelledTexts(labels: i.map { labels[$0] }, texts: i.map { texts[$0] })
+    var defaultLearningRate: Double {
+        switch self {
+        case .fasttext: 0.02
+        case .average, .cnn, .bilstm: 1e-3
+        case .transformer: 5e-4
+        }
     }
 }
 
 /// What a `text` folder records besides the weights.
 struct TextModelConfig: Codable {
+    var model: TextModelKind
     var classes: [String]
     var vectorizer: TextVectorization
     var embedding: Int
     var hidden: Int
 
+    enum CodingKeys: String, CodingKey { case model, classes, vectorizer, embedding, hidden }
+
+    init(model: TextModelKind, classes: [String], vectorizer: TextVectorization, embedding: Int, hidden: Int) {
+        self.model = model
+        self.classes = classes
+        self.vectorizer = vectorizer
+        self.embedding = embedding
+        self.hidden = hidden
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Folders written before there was a choice of model hold the averaging classifier.
+        model = try c.decodeIfPresent(TextModelKind.self, forKey: .model) ?? .average
+        classes = try c.decode([String].self, forKey: .classes)
+        vectorizer = try c.decode(TextVectorization.self, forKey: .vectorizer)
+        embedding = try c.decode(Int.self, forKey: .embedding)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+    }
+
     static func folder(_ path: String) -> ModelFolder { ModelFolder(path: path, descriptionName: "text.json", writer: "nabla text train") }
 
-    func make() -> TextClassifier {
-        TextClassifier(vocabulary: vectorizer.vocabulary.count, classes: classes.count, embeddingSize: embedding, hiddenUnits: hidden)
+    func make() -> Model {
+        let v = vectorizer.inputDimension, k = classes.count
+        switch model {
+        case .fasttext: return FastTextClassifier(vocabulary: v, classes: k, dimension: embedding)
+        case .cnn: return TextCNN(vocabulary: v, classes: k, embeddingSize: embedding, filters: hidden)
+        case .bilstm: return BiLSTMClassifier(vocabulary: v, classes: k, embeddingSize: embedding, units: hidden)
+        case .transformer:
+            return TransformerTextClassifier(vocabulary: v, classes: k, maxLength: vectorizer.outputSequenceLength, width: embedding)
+        case .average: return TextClassifier(vocabulary: v, classes: k, embeddingSize: embedding, hiddenUnits: hidden)
+        }
+    }
+}
+
+/// How to read labelled text files, shared by `text train` and its test file.
+struct TextFileOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "Whether the first row names the columns (detected by default).")
+    var header: Bool?
+    @Option(help: "The label column, by header name or 0-based index (default: a column named label/class/..., else the one with the fewest distinct values).")
+    var labelColumn: String?
+    @Option(help: "The text column, by header name or 0-based index (default: a column named text/sentence/..., else the longest).")
+    var textColumn: String?
+
+    func read(_ path: String) throws -> LabelledTexts {
+        let mode: DelimitedTable.Header = header.map { $0 ? .present : .absent } ?? .auto
+        let data = try LabelledTexts(path: path, header: mode, labelColumn: labelColumn, textColumn: textColumn)
+        print(data.note)
+        return data
     }
 }
 
 struct TextTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train a text classifier (word and bigram embeddings, averaged) and report the test accuracy.")
+        commandName: "train", abstract: "Train a text classifier and report the test accuracy.",
+        discussion: """
+        Files are CSV or TSV (tab-separated when the first lines hold a tab), with any line endings, an optional
+        byte-order mark, an optional header row and RFC 4180 quotes; the label column may come first or last.
+        Training stops early when the loss on a held-out part of the training data stops improving, and keeps the best weights.
+        """)
 
-    @Option(help: "Training lines: label<TAB>text, any label names.")
-    var data: String
-    @Option(help: "Test lines in the same format (default: a random 20% of --data is held out).")
+    @Option(help: "Training files (repeat --data for several; they are read in turn).")
+    var data: [String]
+    @Option(help: "Test file (default: a random 20% of --data is held out).")
     var test: String?
-    @Option var epochs = 12
+    @OptionGroup var files: TextFileOptions
+    @Option(help: "fasttext (default), cnn, bilstm, transformer or average.")
+    var model: TextModelKind = .fasttext
+    @Option(help: "Most epochs (training usually stops earlier).")
+    var epochs = 20
     @Option var batchSize = 32
-    @Option var learningRate = 1e-3
-    @Option(help: "Largest vocabulary (words and bigrams), most frequent first.")
-    var maxTokens = 30_000
-    @Option(help: "Tokens read from each text.")
-    var length = 128
-    @Option var embedding = 64
-    @Option var hidden = 64
+    @Option(help: "Learning rate (default: fasttext 0.02, transformer 5e-4, others 1e-3; Adam).")
+    var learningRate: Double?
+    @Option(help: "Fraction of the training texts that decides early stopping (0: train every epoch, no early stopping).")
+    var validationSplit = 0.1
+    @Option(help: "Epochs without a better validation loss before training stops.")
+    var patience = 2
+    @Option(help: "Largest word vocabulary, most frequent first.")
+    var maxTokens: Int?
+    @Option(help: "Tokens read from each text (fasttext: words then bigrams).")
+    var length: Int?
+    @Option(help: "Vector size (fasttext's dimension, the embedding of the others).")
+    var embedding = 64
+    @Option(help: "Hidden size: CNN filters per width, LSTM units per direction, the averaging model's hidden layer.")
+    var hidden = 100
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
     @Option(help: "0 silent, 1 progress bar, 2 one line per epoch.")
@@ -85,46 +147,63 @@ struct TextTrain: ParsableCommand {
     var save: String?
 
     func validate() throws {
-        guard epochs > 0, batchSize > 0, maxTokens > 2, length > 0, embedding > 0, hidden > 0 else {
-            throw ValidationError("--epochs, --batch-size, --length, --embedding and --hidden must be positive, --max-tokens above 2")
+        guard !data.isEmpty else { throw ValidationError("--data names no file") }
+        guard epochs > 0, batchSize > 0, embedding > 0, hidden > 0, patience >= 0 else {
+            throw ValidationError("--epochs, --batch-size, --embedding and --hidden must be positive, --patience not negative")
         }
+        if let maxTokens, maxTokens <= 2 { throw ValidationError("--max-tokens must be above 2") }
+        if let length, length <= 0 { throw ValidationError("--length must be positive") }
+        guard (0..<1).contains(validationSplit) else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
     }
 
     func run() throws {
         RandomGenerator.global.seed(seed)
-        let all = try LabelledTexts(path: data)
+        var all = try files.read(data[0])
+        for path in data.dropFirst() { all = all.appending(try files.read(path)) }
         let (train, held): (LabelledTexts, LabelledTexts)
         if let test {
-            (train, held) = (all, try LabelledTexts(path: test))
+            (train, held) = (all, try files.read(test))
         } else {
-            let order = RandomGenerator(seed: seed).permutation(all.texts.count)
-            let cut = all.texts.count * 4 / 5
+            let order = RandomGenerator(seed: seed).permutation(all.count)
+            let cut = all.count * 4 / 5
             (train, held) = (all.subset(order[..<cut]), all.subset(order[cut...]))
         }
         let classes = Array(Set(train.labels)).sorted()
-        guard classes.count >= 2 else { throw ValidationError("\(data): needs at least two labels, found \(classes)") }
+        guard classes.count >= 2 else { throw ValidationError("\(data[0]): needs at least two labels, found \(classes)") }
         let classIndex = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
-        if let unknown = held.labels.first(where: { classIndex[$0] == nil }) {
-            throw ValidationError("\(test ?? data): label '\(unknown)' does not occur in the training lines")
+        if let i = held.labels.firstIndex(where: { classIndex[$0] == nil }) {
+            throw ValidationError("\(held.origins[i]): label '\(held.labels[i])' does not occur in the training texts")
         }
-        var vectorizer = TextVectorization(maxTokens: maxTokens, outputSequenceLength: length, ngrams: 2, foldDigits: true)
-        vectorizer.adapt(train.texts)
-        let config = TextModelConfig(classes: classes, vectorizer: vectorizer, embedding: embedding, hidden: hidden)
-        let model = config.make()
-        try model.compile(optimizer: Adam(learningRate: learningRate), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
-        let x = vectorizer(train.texts), y = Tensor(values: train.labels.map { classIndex[$0]! })
-        let testX = vectorizer(held.texts), testY = Tensor(values: held.labels.map { classIndex[$0]! })
+        // Early stopping watches a seeded part of the training texts, never the test texts.
+        let order = RandomGenerator(seed: seed &+ 1).permutation(train.count)
+        let validationCount = Int(Double(train.count) * validationSplit)
+        let (fitting, watching) = (train.subset(order[validationCount...]), train.subset(order[..<validationCount]))
+
+        var vectorizer = model.vectorizer(maxTokens: maxTokens, length: length)
+        vectorizer.adapt(fitting.texts)
+        let config = TextModelConfig(model: model, classes: classes, vectorizer: vectorizer, embedding: embedding, hidden: hidden)
+        let classifier = config.make()
+        try classifier.compile(optimizer: Adam(learningRate: learningRate ?? model.defaultLearningRate),
+                               loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        func tensors(_ t: LabelledTexts) -> (Tensor, Tensor) { (vectorizer(t.texts), Tensor(values: t.labels.map { classIndex[$0]! })) }
+        let (x, y) = tensors(fitting), (testX, testY) = tensors(held)
         let counts = classes.map { c in "\(c) \(train.labels.filter { $0 == c }.count)" }.joined(separator: ", ")
-        print("\(train.texts.count) training texts (\(counts)), \(held.texts.count) test texts, vocabulary \(vectorizer.vocabulary.count)")
+        print("\(train.count) training texts (\(counts)), \(validationCount) of them for early stopping, \(held.count) test texts, "
+              + "vocabulary \(vectorizer.vocabulary.count)" + (vectorizer.hashBuckets > 0 ? " words + \(vectorizer.hashBuckets) bigram buckets" : ""))
+        var callbacks: [Callback] = []
+        let stopper = EarlyStopping(monitor: "val_loss", patience: patience, restoreBestWeights: true)
+        if validationCount > 0 { callbacks.append(stopper) }
         let start = ProgressBar.now()
-        try model.fit(x, y, batchSize: batchSize, epochs: epochs, verbose: verbose)
+        try classifier.fit(x, y, batchSize: batchSize, epochs: epochs, verbose: verbose,
+                           validationData: validationCount > 0 ? tensors(watching) : nil, callbacks: callbacks)
         let seconds = ProgressBar.now() - start
-        let result = try model.evaluate(testX, testY, batchSize: 256, verbose: 0)
+        if let stopped = stopper.stoppedEpoch { print("stopped early after epoch \(stopped + 1); kept the weights with the best validation loss") }
+        let result = try classifier.evaluate(testX, testY, batchSize: 256, verbose: 0)
         if let save {
-            try TextModelConfig.folder(save).save(model, description: config)
+            try TextModelConfig.folder(save).save(classifier, description: config)
             print("saved the model, its vocabulary and labels to \(save)")
         }
-        print("training time: \(String(format: "%.1f", seconds)) s")
+        print("training time: \(String(format: "%.2f", seconds)) s")
         print("test loss: \(String(format: "%.4f", result.loss))")
         print("test accuracy: \(String(format: "%.4f", result["accuracy"] ?? 0))")
     }
