@@ -37,6 +37,7 @@ let package = Package(
         .executableTarget(name: "SeedKeras", dependencies: ["Nabla", "NablaNN"], path: "Examples/seed-keras"),
         .executableTarget(name: "Moons", dependencies: ["Nabla", "NablaNN"], path: "Examples/moons"),
         .testTarget(name: "NablaTests", dependencies: ["Nabla"]),
+        .testTarget(name: "NablaDataTests", dependencies: ["Nabla", "NablaData"]),
         .testTarget(name: "NablaNNTests", dependencies: ["Nabla", "NablaNN", "NablaData", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
@@ -47,7 +48,8 @@ let package = Package(
 // so that the default build stays free of them.
 if ProcessInfo.processInfo.environment["NABLA_FUZZ"] != nil {
 for (name, deps) in [("SafeTensors", ["Nabla"]), ("NumPy", ["Nabla"]), ("NumPyArchive", ["Nabla"]),
-                     ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"]), ("IDX", ["Nabla", "NablaData"])] {
+                     ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"]), ("IDX", ["Nabla", "NablaData"]),
+                     ("LabelledText", ["Nabla", "NablaData"])] {
     package.targets.append(.executableTarget(
         name: "Fuzz\(name)", dependencies: deps.map { .target(name: $0) }, path: "Fuzz/\(name)",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))

@@ -15,7 +15,7 @@ struct FuzzRegressionTests {
             .flatMap { dir in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).map { dir.appendingPathComponent($0) } }
     }
 
-    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx"])
+    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx", "labelledtext"])
     func replay(_ target: String) throws {
         let files = Self.inputs(target)
         #expect(!files.isEmpty)
@@ -29,6 +29,8 @@ struct FuzzRegressionTests {
             case "numpyarchive": ok = (try? NumPyArchive.decode(data)) != nil
             case "modelconfig": ok = (try? Model.fromConfiguration(data)) != nil
             case "idx": ok = (try? IDX.decode(data, source: url.lastPathComponent)) != nil
+            case "labelledtext":
+                ok = (try? DelimitedTable(bytes: [UInt8](data), source: url.lastPathComponent)).flatMap { try? LabelledTexts(table: $0) } != nil
             default: ok = (try? CSVDataset(data: data, source: url.lastPathComponent)) != nil
             }
             if ok { accepted += 1 }

@@ -83,7 +83,10 @@ public struct DelimitedTable: Sendable, Equatable {
         self.separator = sep
         hasHeader = headerPresent
         headerDetected = header == .auto && headerPresent
-        let width = allRows.map(\.count).max() ?? 0
+        // Without a header, the usual row length (a stray separator in one text does not add a column).
+        var lengths: [Int: Int] = [:]
+        for r in allRows { lengths[r.count, default: 0] += 1 }
+        let width = lengths.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!.key
         columnNames = headerPresent ? allRows[0] : (0..<width).map { "column\($0)" }
         rows = Array(allRows.dropFirst(headerPresent ? 1 : 0))
         lineNumbers = Array(allLines.dropFirst(headerPresent ? 1 : 0))
@@ -107,20 +110,24 @@ public struct DelimitedTable: Sendable, Equatable {
         return "\(source): header row \"\(columnNames.joined(separator: ", "))\"" + (headerDetected ? " (detected; --no-header reads it as data)" : "")
     }
 
-    /// Tab when any of the first non-blank lines holds a tab, else comma.
+    /// The separator that splits the first lines most consistently into two or more fields (tab,
+    /// comma or semicolon, quotes respected; ties go to tab, then comma); comma for one column.
     static func sniffSeparator(_ bytes: [UInt8]) -> UInt8 {
-        var lines = 0, i = 0
-        var sawComma = false
-        while i < bytes.count && lines < 20 {
-            switch bytes[i] {
-            case 0x09: return 0x09
-            case 0x2C: sawComma = true
-            case 0x0A: lines += 1
-            default: break
-            }
-            i += 1
+        var end = Swift.min(bytes.count, 1 << 16)
+        if end < bytes.count, let lf = bytes[..<end].lastIndex(of: 0x0A) { end = lf + 1 }
+        let head = Array(bytes[..<end])
+        var best: (separator: UInt8, score: Double) = (0x2C, 0)
+        for candidate: UInt8 in [0x09, 0x2C, 0x3B] where head.contains(candidate) {
+            guard let rows = (parse(head, separator: candidate, quoted: true) ?? parse(head, separator: candidate, quoted: false))?.rows.prefix(200),
+                  !rows.isEmpty else { continue }
+            var lengths: [Int: Int] = [:]
+            for r in rows { lengths[r.count, default: 0] += 1 }
+            let (width, count) = lengths.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+            guard width >= 2 else { continue }
+            let score = Double(count) / Double(rows.count)
+            if score > best.score + 1e-9 { best = (candidate, score) }
         }
-        return sawComma ? 0x2C : 0x09
+        return best.separator
     }
 
     /// The rows of `bytes` (LF endings) and the line each starts on; with `quoted`, nil when a quoted
@@ -163,7 +170,9 @@ public struct DelimitedTable: Sendable, Equatable {
                 guard closed else { return nil }
                 while i < n && isSpace(b[i]) { i += 1 }
                 guard i == n || b[i] == sep || b[i] == 0x0A else { return nil }
-                row.append(String(decoding: field, as: UTF8.self))
+                // Surrounding whitespace goes inside quotes too, so that a quoted and an unquoted copy
+                // of the same file read the same.
+                row.append(String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces))
             } else {
                 let start = i
                 while i < n && b[i] != sep && b[i] != 0x0A { i += 1 }
