@@ -62,6 +62,7 @@ public struct LabelledTexts: Sendable, Equatable {
         guard label != text else { throw TextFileError(file: source, "the label and text columns are the same column (\(table.columnNames[label]))") }
 
         let sep = String(UnicodeScalar(table.separator))
+        let sepName = table.separator == 0x09 ? "a tab" : table.separator == 0x2C ? "a comma" : "'\(sep)'"
         labels.reserveCapacity(table.rows.count)
         texts.reserveCapacity(table.rows.count)
         for (row, line) in zip(table.rows, table.lineNumbers) {
@@ -79,7 +80,7 @@ public struct LabelledTexts: Sendable, Equatable {
             }
             guard fields.count == width else {
                 throw TextFileError(file: source, line: line,
-                                    "\(fields.count) field\(fields.count == 1 ? "" : "s"), expected \(width) (\(table.columnNames.joined(separator: ", ")))")
+                                    "\(fields.count) field\(fields.count == 1 ? "" : "s"), expected \(width) separated by \(sepName) (\(table.columnNames.joined(separator: ", ")))")
             }
             guard !fields[label].isEmpty else { throw TextFileError(file: source, line: line, "empty label in column \(table.columnNames[label])") }
             labels.append(fields[label])

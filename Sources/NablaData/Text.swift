@@ -70,7 +70,9 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     public let foldDigits: Bool
     /// When positive, n-grams of two or more words are not in the vocabulary but hashed (FNV-1a) into
     /// this many ids after it, as fastText does: the vocabulary holds words only, and no n-gram is lost.
-    public let hashBuckets: Int
+    /// With `hashBuckets` −1 (automatic), `adapt` picks a power of two near twice the number of
+    /// distinct n-grams, up to 2^18: small corpora keep a small table, large ones few collisions.
+    public private(set) var hashBuckets: Int
     public private(set) var vocabulary: [String] = ["", "[UNK]"]
     private var index: [String: Int32] = [:]
 
@@ -82,11 +84,11 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         self.stripPunctuation = stripPunctuation
         self.ngrams = Swift.max(1, ngrams)
         self.foldDigits = foldDigits
-        self.hashBuckets = Swift.max(0, hashBuckets)
+        self.hashBuckets = Swift.max(-1, hashBuckets)
     }
 
     /// The ids this vectorizer produces: the vocabulary and then the hash buckets (an embedding's `inputDim`).
-    public var inputDimension: Int { vocabulary.count + hashBuckets }
+    public var inputDimension: Int { vocabulary.count + Swift.max(0, hashBuckets) }
 
     /// The id of one token.
     @inline(__always) func id(_ token: String) -> Int32 {
@@ -118,7 +120,17 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     /// Builds the vocabulary from `texts`: the most frequent words first, ties in alphabetical order.
     public mutating func adapt(_ texts: [String]) {
         var counts: [String: Int] = [:]
-        for t in texts { for w in tokens(t) where hashBuckets == 0 || !w.utf8.contains(0x20) { counts[w, default: 0] += 1 } }
+        var ngrams = Set<String>()
+        for t in texts {
+            for w in tokens(t) {
+                if hashBuckets != 0 && w.utf8.contains(0x20) { if hashBuckets < 0 { ngrams.insert(w) } } else { counts[w, default: 0] += 1 }
+            }
+        }
+        if hashBuckets < 0 {
+            var buckets = 1024
+            while buckets < 2 * ngrams.count && buckets < 1 << 18 { buckets *= 2 }
+            hashBuckets = buckets
+        }
         let words = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         vocabulary = ["", "[UNK]"] + words.prefix(Swift.max(0, maxTokens - 2))
         index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })

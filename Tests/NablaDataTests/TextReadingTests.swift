@@ -137,8 +137,8 @@ struct TextReadingTests {
         let byIndex = try LabelledTexts(table: t, labelColumn: "1", textColumn: "2")
         #expect(byIndex.labels == byName.labels && byIndex.texts == byName.texts)
         #expect(throws: TextFileError.self) { try LabelledTexts(table: t, labelColumn: "stars") }
-        let tabs = try LabelledTexts(table: try DelimitedTable(bytes: Array("ham\ta\tb\nspam\tc\n".utf8), source: "t"))
-        #expect(tabs.texts == ["a\tb", "c"])
+        let tabs = try LabelledTexts(table: try DelimitedTable(bytes: Array("ham\ta\tb\nspam\tc\nham\td\n".utf8), source: "t"))
+        #expect(tabs.texts == ["a\tb", "c", "d"])
     }
 
     @Test("bad files: one message naming the file and line")
@@ -160,7 +160,7 @@ struct TextReadingTests {
         #expect(message { _ = try LabelledTexts(path: dir.path + "/none.tsv") } == "\(dir.path)/none.tsv: no such file")
         let short = dir.appendingPathComponent("short.tsv")
         try "ham\thi\r\nspam\twin\r\nno label here\r\n".write(to: short, atomically: true, encoding: .utf8)
-        #expect(message { _ = try LabelledTexts(path: short.path) } == "\(short.path):3: 1 field, expected 2 (column0, column1)")
+        #expect(message { _ = try LabelledTexts(path: short.path) } == "\(short.path):3: 1 field, expected 2 separated by a tab (column0, column1)")
         let blank = dir.appendingPathComponent("blank.tsv")
         try "\n  \r\n".write(to: blank, atomically: true, encoding: .utf8)
         #expect(message { _ = try LabelledTexts(path: blank.path) } == "\(blank.path): no rows: the file holds only blank lines")

@@ -72,6 +72,7 @@ struct GradCase: CustomTestStringConvertible, Sendable {
         GradCase("split", [[6, 2]]) { xs in let p = xs[0].split(sizes: [2, 4]); return p[0].sum() * p[1] },
         GradCase("slice with steps", [[4, 6]]) { $0[0][1..., stride(from: 0, to: 6, by: 2)] },
         GradCase("index select repeated", [[4, 3]]) { $0[0].indexSelect(Tensor([2, 0, 2], dtype: .int32), axis: 0) },
+        GradCase("embedding bag (mean, padding skipped)", [[5, 3]]) { embeddingBag($0[0], Tensor(shape: [3, 4], values: [Int32]([1, 2, 2, 0, 4, 0, 0, 0, 3, 1, 4, 2]))) },
         GradCase("gather", [[3, 4]]) { $0[0].gather(Tensor([[1, 1], [0, 3], [2, 2]], dtype: .int32), axis: 1) },
         GradCase("where", [[3, 4], [4]]) { select(Tensor.arange(0, 12, dtype: .float64).reshaped([3, 4]) .> 5, $0[0], $0[1]) },
         GradCase("composite chain", [[2, 3], [3, 2]]) { xs in tanh(matmul(xs[0], xs[1])).mean() + sigmoid(xs[0]).sum() },

@@ -86,7 +86,7 @@ public struct DelimitedTable: Sendable, Equatable {
         // Without a header, the usual row length (a stray separator in one text does not add a column).
         var lengths: [Int: Int] = [:]
         for r in allRows { lengths[r.count, default: 0] += 1 }
-        let width = lengths.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!.key
+        let width = lengths.max { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }!.key
         columnNames = headerPresent ? allRows[0] : (0..<width).map { "column\($0)" }
         rows = Array(allRows.dropFirst(headerPresent ? 1 : 0))
         lineNumbers = Array(allLines.dropFirst(headerPresent ? 1 : 0))
@@ -122,7 +122,7 @@ public struct DelimitedTable: Sendable, Equatable {
                   !rows.isEmpty else { continue }
             var lengths: [Int: Int] = [:]
             for r in rows { lengths[r.count, default: 0] += 1 }
-            let (width, count) = lengths.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+            let (width, count) = lengths.max { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }!
             guard width >= 2 else { continue }
             let score = Double(count) / Double(rows.count)
             if score > best.score + 1e-9 { best = (candidate, score) }

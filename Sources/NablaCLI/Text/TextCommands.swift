@@ -29,7 +29,7 @@ enum TextModelKind: String, CaseIterable, Codable, ExpressibleByArgument {
     func vectorizer(maxTokens: Int?, length: Int?) -> TextVectorization {
         switch self {
         case .fasttext:
-            TextVectorization(maxTokens: maxTokens ?? 100_000, outputSequenceLength: length ?? 256, ngrams: 2, foldDigits: true, hashBuckets: 1 << 18)
+            TextVectorization(maxTokens: maxTokens ?? 100_000, outputSequenceLength: length ?? 256, ngrams: 2, foldDigits: true, hashBuckets: -1)
         case .average:
             TextVectorization(maxTokens: maxTokens ?? 30_000, outputSequenceLength: length ?? 128, ngrams: 2, foldDigits: true)
         case .cnn, .bilstm, .transformer:

@@ -126,7 +126,8 @@ public final class BiLSTMClassifier: Model {
     public init(vocabulary: Int, classes: Int, embeddingSize: Int = 64, units: Int = 64, dropoutRate: Double = 0.5) {
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, maskZero: true, sparse: true)
         recurrent = Bidirectional(Recurrent(.lstm, units: units, returnSequences: true))
-        recurrent.buildIfNeeded([[1, embeddingSize]])
+        recurrent.forwardLayer.buildIfNeeded([[1, embeddingSize]])
+        recurrent.backwardLayer.buildIfNeeded([[1, embeddingSize]])
         pooling = GlobalMaxPooling1D()
         dropout = Dropout(rate: dropoutRate)
         output = Dense(units: classes, inputDim: 2 * units)
