@@ -31,6 +31,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case seedKeras = "seed_keras"
     case cnnTrain = "cnn_train"
     case gptTrain = "gpt_train"
+    case textTrain = "text_train"
 
     func run() -> [BenchResult] {
         switch self {
@@ -41,6 +42,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .seedKeras: [SeedKerasBenchmark.run()]
         case .cnnTrain: [CNNBenchmark.run()]
         case .gptTrain: [GPTBenchmark.run()]
+        case .textTrain: [TextBenchmark.run()]
         }
     }
 }
