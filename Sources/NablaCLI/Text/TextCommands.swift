@@ -39,7 +39,7 @@ enum TextModelKind: String, CaseIterable, Codable, ExpressibleByArgument {
 
     var defaultLearningRate: Double {
         switch self {
-        case .fasttext: 0.02
+        case .fasttext: 0.002
         case .average, .cnn, .bilstm: 1e-3
         case .transformer: 5e-4
         }
@@ -125,7 +125,7 @@ struct TextTrain: ParsableCommand {
     @Option(help: "Most epochs (training usually stops earlier).")
     var epochs = 20
     @Option var batchSize = 32
-    @Option(help: "Learning rate (default: fasttext 0.02, transformer 5e-4, others 1e-3; Adam).")
+    @Option(help: "Learning rate (default: fasttext 0.002, transformer 5e-4, others 1e-3; Adam).")
     var learningRate: Double?
     @Option(help: "Fraction of the training texts that decides early stopping (0: train every epoch, no early stopping).")
     var validationSplit = 0.1
