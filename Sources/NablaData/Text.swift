@@ -73,11 +73,14 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     /// With `hashBuckets` −1 (automatic), `adapt` picks a power of two near twice the number of
     /// distinct n-grams, up to 2^18: small corpora keep a small table, large ones few collisions.
     public private(set) var hashBuckets: Int
+    /// fastText's subwords: with hash buckets, every word also emits its character n-grams of these
+    /// lengths (of `<word>`, so that prefixes and suffixes are marked), hashed like word n-grams.
+    public let characterNgrams: ClosedRange<Int>?
     public private(set) var vocabulary: [String] = ["", "[UNK]"]
     private var index: [String: Int32] = [:]
 
     public init(maxTokens: Int = 20_000, outputSequenceLength: Int = 64, lowercase: Bool = true, stripPunctuation: Bool = true, ngrams: Int = 1,
-                foldDigits: Bool = false, hashBuckets: Int = 0) {
+                foldDigits: Bool = false, hashBuckets: Int = 0, characterNgrams: ClosedRange<Int>? = nil) {
         self.maxTokens = maxTokens
         self.outputSequenceLength = outputSequenceLength
         self.lowercase = lowercase
@@ -85,6 +88,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         self.ngrams = Swift.max(1, ngrams)
         self.foldDigits = foldDigits
         self.hashBuckets = Swift.max(-1, hashBuckets)
+        self.characterNgrams = hashBuckets != 0 ? characterNgrams.map { Swift.max(1, $0.lowerBound)...Swift.max(1, $0.upperBound) } : nil
     }
 
     /// The ids this vectorizer produces: the vocabulary and then the hash buckets (an embedding's `inputDim`).
@@ -93,12 +97,17 @@ public struct TextVectorization: Codable, Equatable, Sendable {
     /// The id of one token.
     @inline(__always) func id(_ token: String) -> Int32 {
         if let i = index[token] { return i }
-        if hashBuckets > 0 && token.utf8.contains(0x20) {
+        if hashBuckets > 0 && Self.isHashed(token) {
             var h: UInt32 = 2_166_136_261
             for b in token.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
             return Int32(vocabulary.count + Int(h % UInt32(hashBuckets)))
         }
         return 1
+    }
+
+    /// Word n-grams (which hold a space) and character n-grams (which start with U+0002) are hashed.
+    @inline(__always) static func isHashed(_ token: String) -> Bool {
+        token.utf8.first == 0x02 || token.utf8.contains(0x20)
     }
 
     /// The tokens of `text` after standardisation: its words, then its n-grams of 2 up to `ngrams` words.
@@ -109,8 +118,16 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         }
         if foldDigits { t = String(t.map { $0.isASCII && $0.isNumber ? "0" : $0 }) }
         let words = t.split(whereSeparator: { $0.isWhitespace }).map(String.init)
-        guard ngrams > 1 else { return words }
         var out = words
+        if let range = characterNgrams {
+            for w in words {
+                let chars = Array("<" + w + ">")
+                for n in range where chars.count >= n && n < chars.count {
+                    for i in 0...(chars.count - n) { out.append("\u{2}" + String(chars[i..<(i + n)])) }
+                }
+            }
+        }
+        guard ngrams > 1 else { return out }
         for n in 2...ngrams where words.count >= n {
             for i in 0...(words.count - n) { out.append(words[i..<(i + n)].joined(separator: " ")) }
         }
@@ -123,7 +140,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         var ngrams = Set<String>()
         for t in texts {
             for w in tokens(t) {
-                if hashBuckets != 0 && w.utf8.contains(0x20) { if hashBuckets < 0 { ngrams.insert(w) } } else { counts[w, default: 0] += 1 }
+                if hashBuckets != 0 && Self.isHashed(w) { if hashBuckets < 0 { ngrams.insert(w) } } else { counts[w, default: 0] += 1 }
             }
         }
         if hashBuckets < 0 {
@@ -148,14 +165,15 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         return Tensor(shape: [texts.count, outputSequenceLength], values: ids)
     }
 
-    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, foldDigits, hashBuckets, vocabulary }
+    enum CodingKeys: String, CodingKey { case maxTokens, outputSequenceLength, lowercase, stripPunctuation, ngrams, foldDigits, hashBuckets, characterNgrams, vocabulary }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(maxTokens: try c.decode(Int.self, forKey: .maxTokens), outputSequenceLength: try c.decode(Int.self, forKey: .outputSequenceLength),
                   lowercase: try c.decode(Bool.self, forKey: .lowercase), stripPunctuation: try c.decode(Bool.self, forKey: .stripPunctuation),
                   ngrams: try c.decodeIfPresent(Int.self, forKey: .ngrams) ?? 1,
                   foldDigits: try c.decodeIfPresent(Bool.self, forKey: .foldDigits) ?? false,
-                  hashBuckets: try c.decodeIfPresent(Int.self, forKey: .hashBuckets) ?? 0)
+                  hashBuckets: try c.decodeIfPresent(Int.self, forKey: .hashBuckets) ?? 0,
+                  characterNgrams: try c.decodeIfPresent([Int].self, forKey: .characterNgrams).flatMap { $0.count == 2 && $0[0] <= $0[1] ? $0[0]...$0[1] : nil })
         vocabulary = try c.decode([String].self, forKey: .vocabulary)
         index = Dictionary(vocabulary.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
     }
@@ -168,6 +186,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         try c.encode(ngrams, forKey: .ngrams)
         try c.encode(foldDigits, forKey: .foldDigits)
         try c.encode(hashBuckets, forKey: .hashBuckets)
+        if let characterNgrams { try c.encode([characterNgrams.lowerBound, characterNgrams.upperBound], forKey: .characterNgrams) }
         try c.encode(vocabulary, forKey: .vocabulary)
     }
 }

@@ -26,10 +26,11 @@ enum TextModelKind: String, CaseIterable, Codable, ExpressibleByArgument {
 
     /// The vectorizer each model reads: fastText hashes bigrams into buckets beside the word vocabulary;
     /// the sequence models read words in order.
-    func vectorizer(maxTokens: Int?, length: Int?) -> TextVectorization {
+    func vectorizer(maxTokens: Int?, length: Int?, characterNgrams: ClosedRange<Int>? = nil) -> TextVectorization {
         switch self {
         case .fasttext:
-            TextVectorization(maxTokens: maxTokens ?? 100_000, outputSequenceLength: length ?? 256, ngrams: 2, foldDigits: true, hashBuckets: -1)
+            TextVectorization(maxTokens: maxTokens ?? 100_000, outputSequenceLength: length ?? (characterNgrams == nil ? 256 : 1024), ngrams: 2, foldDigits: true, hashBuckets: -1,
+                              characterNgrams: characterNgrams)
         case .average:
             TextVectorization(maxTokens: maxTokens ?? 30_000, outputSequenceLength: length ?? 128, ngrams: 2, foldDigits: true)
         case .cnn, .bilstm, .transformer:
@@ -53,15 +54,18 @@ struct TextModelConfig: Codable {
     var vectorizer: TextVectorization
     var embedding: Int
     var hidden: Int
+    /// Dropout before the output layer (nil: the model's default).
+    var dropout: Double?
 
-    enum CodingKeys: String, CodingKey { case model, classes, vectorizer, embedding, hidden }
+    enum CodingKeys: String, CodingKey { case model, classes, vectorizer, embedding, hidden, dropout }
 
-    init(model: TextModelKind, classes: [String], vectorizer: TextVectorization, embedding: Int, hidden: Int) {
+    init(model: TextModelKind, classes: [String], vectorizer: TextVectorization, embedding: Int, hidden: Int, dropout: Double? = nil) {
         self.model = model
         self.classes = classes
         self.vectorizer = vectorizer
         self.embedding = embedding
         self.hidden = hidden
+        self.dropout = dropout
     }
 
     init(from decoder: Decoder) throws {
@@ -72,6 +76,7 @@ struct TextModelConfig: Codable {
         vectorizer = try c.decode(TextVectorization.self, forKey: .vectorizer)
         embedding = try c.decode(Int.self, forKey: .embedding)
         hidden = try c.decode(Int.self, forKey: .hidden)
+        dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
     }
 
     static func folder(_ path: String) -> ModelFolder { ModelFolder(path: path, descriptionName: "text.json", writer: "nabla text train") }
@@ -79,12 +84,13 @@ struct TextModelConfig: Codable {
     func make() -> Model {
         let v = vectorizer.inputDimension, k = classes.count
         switch model {
-        case .fasttext: return FastTextClassifier(vocabulary: v, classes: k, dimension: embedding)
-        case .cnn: return TextCNN(vocabulary: v, classes: k, embeddingSize: embedding, filters: hidden)
-        case .bilstm: return BiLSTMClassifier(vocabulary: v, classes: k, embeddingSize: embedding, units: hidden)
+        case .fasttext: return FastTextClassifier(vocabulary: v, classes: k, dimension: embedding, dropoutRate: dropout ?? 0)
+        case .cnn: return TextCNN(vocabulary: v, classes: k, embeddingSize: embedding, filters: hidden, dropoutRate: dropout ?? 0.5)
+        case .bilstm: return BiLSTMClassifier(vocabulary: v, classes: k, embeddingSize: embedding, units: hidden, dropoutRate: dropout ?? 0.5)
         case .transformer:
-            return TransformerTextClassifier(vocabulary: v, classes: k, maxLength: vectorizer.outputSequenceLength, width: embedding)
-        case .average: return TextClassifier(vocabulary: v, classes: k, embeddingSize: embedding, hiddenUnits: hidden)
+            return TransformerTextClassifier(vocabulary: v, classes: k, maxLength: vectorizer.outputSequenceLength, width: embedding,
+                                             dropoutRate: dropout ?? 0.1)
+        case .average: return TextClassifier(vocabulary: v, classes: k, embeddingSize: embedding, hiddenUnits: hidden, dropoutRate: dropout ?? 0.3)
         }
     }
 }
@@ -112,7 +118,8 @@ struct TextTrain: ParsableCommand {
         discussion: """
         Files are CSV or TSV (tab-separated when the first lines hold a tab), with any line endings, an optional
         byte-order mark, an optional header row and RFC 4180 quotes; the label column may come first or last.
-        Training stops early when the loss on a held-out part of the training data stops improving, and keeps the best weights.
+        Training stops early when the accuracy on a held-out tenth of the training texts stops improving; a fresh
+        model then learns from all training texts for the best number of epochs (--no-refit keeps the first model).
         """)
 
     @Option(help: "Training files (repeat --data for several; they are read in turn).")
@@ -129,8 +136,10 @@ struct TextTrain: ParsableCommand {
     var learningRate: Double?
     @Option(help: "Fraction of the training texts that decides early stopping (0: train every epoch, no early stopping).")
     var validationSplit = 0.1
-    @Option(help: "Epochs without a better validation loss before training stops.")
-    var patience = 2
+    @Option(help: "Epochs without a better validation accuracy before training stops.")
+    var patience = 3
+    @Flag(inversion: .prefixedNo, help: "After early stopping, train a fresh model on all training texts for the best number of epochs.")
+    var refit = true
     @Option(help: "Largest word vocabulary, most frequent first.")
     var maxTokens: Int?
     @Option(help: "Tokens read from each text (fasttext: words then bigrams).")
@@ -139,6 +148,10 @@ struct TextTrain: ParsableCommand {
     var embedding = 64
     @Option(help: "Hidden size: CNN filters per width, LSTM units per direction, the averaging model's hidden layer.")
     var hidden = 100
+    @Option(help: "fasttext: also hash each word's character n-grams of these lengths, e.g. 2-5 (fastText's -minn/-maxn; off by default).")
+    var charNgrams: String?
+    @Option(help: "Dropout before the output layer (default: fasttext 0, cnn and bilstm 0.5, transformer 0.1, average 0.3).")
+    var dropout: Double?
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
     @Option(help: "0 silent, 1 progress bar, 2 one line per epoch.")
@@ -147,12 +160,14 @@ struct TextTrain: ParsableCommand {
     var save: String?
 
     func validate() throws {
+        if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         guard !data.isEmpty else { throw ValidationError("--data names no file") }
         guard epochs > 0, batchSize > 0, embedding > 0, hidden > 0, patience >= 0 else {
             throw ValidationError("--epochs, --batch-size, --embedding and --hidden must be positive, --patience not negative")
         }
         if let maxTokens, maxTokens <= 2 { throw ValidationError("--max-tokens must be above 2") }
         if let length, length <= 0 { throw ValidationError("--length must be positive") }
+        _ = try characterNgrams()
         guard (0..<1).contains(validationSplit) else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
     }
 
@@ -179,33 +194,69 @@ struct TextTrain: ParsableCommand {
         let validationCount = Int(Double(train.count) * validationSplit)
         let (fitting, watching) = (train.subset(order[validationCount...]), train.subset(order[..<validationCount]))
 
-        var vectorizer = model.vectorizer(maxTokens: maxTokens, length: length)
-        vectorizer.adapt(fitting.texts)
-        let config = TextModelConfig(model: model, classes: classes, vectorizer: vectorizer, embedding: embedding, hidden: hidden)
-        let classifier = config.make()
-        try classifier.compile(optimizer: Adam(learningRate: learningRate ?? model.defaultLearningRate),
-                               loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
-        func tensors(_ t: LabelledTexts) -> (Tensor, Tensor) { (vectorizer(t.texts), Tensor(values: t.labels.map { classIndex[$0]! })) }
-        let (x, y) = tensors(fitting), (testX, testY) = tensors(held)
         let counts = classes.map { c in "\(c) \(train.labels.filter { $0 == c }.count)" }.joined(separator: ", ")
-        print("\(train.count) training texts (\(counts)), \(validationCount) of them for early stopping, \(held.count) test texts, "
-              + "vocabulary \(vectorizer.vocabulary.count)" + (vectorizer.hashBuckets > 0 ? " words + \(vectorizer.hashBuckets) bigram buckets" : ""))
-        var callbacks: [Callback] = []
-        let stopper = EarlyStopping(monitor: "val_loss", patience: patience, restoreBestWeights: true)
-        if validationCount > 0 { callbacks.append(stopper) }
+        print("\(train.count) training texts (\(counts)), \(validationCount) of them for early stopping, \(held.count) test texts")
         let start = ProgressBar.now()
-        try classifier.fit(x, y, batchSize: batchSize, epochs: epochs, verbose: verbose,
-                           validationData: validationCount > 0 ? tensors(watching) : nil, callbacks: callbacks)
+        var (config, classifier) = try fit(fitting, validation: validationCount > 0 ? watching : nil, epochs: epochs, classes: classes)
+        if refit, validationCount > 0, let best = classifier.bestEpochs {
+            // The held-out tenth chose the number of epochs; the final model learns from every training text.
+            print("training again on all \(train.count) training texts for the best \(best) epoch\(best == 1 ? "" : "s")")
+            (config, classifier) = try fit(train, validation: nil, epochs: best, classes: classes)
+        }
         let seconds = ProgressBar.now() - start
-        if let stopped = stopper.stoppedEpoch { print("stopped early after epoch \(stopped + 1); kept the weights with the best validation loss") }
-        let result = try classifier.evaluate(testX, testY, batchSize: 256, verbose: 0)
+        let vectorizer = config.vectorizer
+        let testX = vectorizer(held.texts), testY = Tensor(values: held.labels.map { Int32(classes.firstIndex(of: $0)!) })
+        let result = try classifier.model.evaluate(testX, testY, batchSize: 256, verbose: 0)
         if let save {
-            try TextModelConfig.folder(save).save(classifier, description: config)
+            try TextModelConfig.folder(save).save(classifier.model, description: config)
             print("saved the model, its vocabulary and labels to \(save)")
         }
         print("training time: \(String(format: "%.2f", seconds)) s")
         print("test loss: \(String(format: "%.4f", result.loss))")
         print("test accuracy: \(String(format: "%.4f", result["accuracy"] ?? 0))")
+    }
+
+    /// `--char-ngrams MIN-MAX` as a range.
+    func characterNgrams() throws -> ClosedRange<Int>? {
+        guard let charNgrams else { return nil }
+        let parts = charNgrams.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1] else { throw ValidationError("--char-ngrams must be MIN-MAX such as 2-5, got '\(charNgrams)'") }
+        return parts[0]...parts[1]
+    }
+
+    /// A trained classifier and, when a validation set watched it, the epoch count with the best
+    /// validation accuracy.
+    struct Trained {
+        let model: Model
+        let bestEpochs: Int?
+    }
+
+    /// Adapts a vectorizer to `texts`, trains a fresh model of the chosen kind for at most `epochs`
+    /// (with early stopping on `validation` when given) and returns it with its configuration.
+    func fit(_ texts: LabelledTexts, validation: LabelledTexts?, epochs: Int, classes: [String]) throws -> (TextModelConfig, Trained) {
+        RandomGenerator.global.seed(seed)
+        var vectorizer = model.vectorizer(maxTokens: maxTokens, length: length, characterNgrams: try characterNgrams())
+        vectorizer.adapt(texts.texts)
+        print("vocabulary \(vectorizer.vocabulary.count)" + (vectorizer.hashBuckets > 0 ? " words + \(vectorizer.hashBuckets) hashed n-gram buckets" : ""))
+        let config = TextModelConfig(model: model, classes: classes, vectorizer: vectorizer, embedding: embedding, hidden: hidden, dropout: dropout)
+        let classifier = config.make()
+        try classifier.compile(optimizer: Adam(learningRate: learningRate ?? model.defaultLearningRate),
+                               loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
+        func tensors(_ t: LabelledTexts) -> (Tensor, Tensor) { (vectorizer(t.texts), Tensor(values: t.labels.map { index[$0]! })) }
+        // Keras's default watches val_loss; for classification it bottoms out epochs before the accuracy
+        // does (confident mistakes cost more loss while more texts come out right), so watch the accuracy.
+        let stopper = EarlyStopping(monitor: "val_accuracy", patience: patience, restoreBestWeights: true)
+        let (x, y) = tensors(texts)
+        let history = try classifier.fit(x, y, batchSize: batchSize, epochs: epochs, verbose: verbose,
+                                         validationData: validation.map(tensors), callbacks: validation == nil ? [] : [stopper])
+        if let stopped = stopper.stoppedEpoch { print("stopped early after epoch \(stopped + 1)") }
+        // The best epoch: the highest validation accuracy, ties to the lower validation loss.
+        let accuracies = history.history["val_accuracy"] ?? [], losses = history.history["val_loss"] ?? []
+        let best = accuracies.indices.max { a, b in
+            accuracies[a] != accuracies[b] ? accuracies[a] < accuracies[b] : losses[a] > losses[b]
+        }.map { $0 + 1 }
+        return (config, Trained(model: classifier, bestEpochs: best))
     }
 }
 

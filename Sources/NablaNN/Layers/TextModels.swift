@@ -65,8 +65,8 @@ public final class FastTextClassifier: Model {
     public override func forward(_ ids: Tensor) -> Tensor { output(dropout(bag(ids))) }
 }
 
-/// Kim's convolutional sentence classifier (2014): token embeddings, parallel 1-D convolutions of
-/// several widths with ReLU, max-over-time pooling, dropout and class logits.
+/// Kim's convolutional sentence classifier (2014): token embeddings (with dropout), parallel 1-D
+/// convolutions of several widths with ReLU, max-over-time pooling, dropout and class logits.
 ///
 /// ```swift
 /// let model = TextCNN(vocabulary: 20_000, classes: 2)          // widths 3, 4, 5; 100 filters each
@@ -74,6 +74,7 @@ public final class FastTextClassifier: Model {
 public final class TextCNN: Model {
     public let embedding: Embedding
     public let convolutions: [Conv1D]
+    public let inputDropout: Dropout
     public let pooling: GlobalPooling
     public let dropout: Dropout
     public let output: Dense
@@ -85,8 +86,11 @@ public final class TextCNN: Model {
     ///   - filters: filters per width.
     ///   - widths: the convolution widths in tokens.
     ///   - dropoutRate: dropout before the output layer.
-    public init(vocabulary: Int, classes: Int, embeddingSize: Int = 128, filters: Int = 100, widths: [Int] = [3, 4, 5], dropoutRate: Double = 0.5) {
+    ///   - embeddingDropout: dropout on the token vectors (regularises small data sets).
+    public init(vocabulary: Int, classes: Int, embeddingSize: Int = 128, filters: Int = 100, widths: [Int] = [3, 4, 5], dropoutRate: Double = 0.5,
+                embeddingDropout: Double = 0.2) {
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, sparse: true)
+        inputDropout = Dropout(rate: embeddingDropout)
         convolutions = widths.map { Conv1D(filters: filters, kernelSize: $0, padding: .same, activation: .relu) }
         for c in convolutions { c.buildIfNeeded([[1, embeddingSize]]) }
         pooling = GlobalMaxPooling1D()
@@ -98,7 +102,7 @@ public final class TextCNN: Model {
     public override var typeName: String { "TextCNN" }
 
     public override func forward(_ ids: Tensor) -> Tensor {
-        let x = embedding(ids), mask = ids .!= Tensor(0, dtype: .int32)
+        let x = inputDropout(embedding(ids)), mask = ids .!= Tensor(0, dtype: .int32)
         let features = convolutions.map { pooling($0(x), mask: mask) }
         return output(dropout(concatenate(features, axis: 1)))
     }
