@@ -242,7 +242,7 @@ struct TextCLITests {
         let file = root.appendingPathComponent("texts.tsv")
         try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         let folder = root.appendingPathComponent("model").path
-        let run = try CLI.run(["text", "train", "--data", file.path, "--epochs", "4", "--verbose", "0", "--save", folder])
+        let run = try CLI.run(["text", "train", "--data", file.path, "--verbose", "0", "--save", folder])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("480 training texts (chat 2"), "\(run.stdout)")
         let accuracy = run.stdout.split(separator: "\n").last { $0.hasPrefix("test accuracy: ") }.flatMap { Double($0.dropFirst(15)) }
