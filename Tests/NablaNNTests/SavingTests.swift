@@ -71,6 +71,22 @@ struct SavingTests {
         _ = try roundTrip(model, [Tensor.randomInt([7, 3], low: 0, high: 10), Tensor.randomNormal([7, 2])])
     }
 
+    @Test("embeddings keep maskZero and sparse; an EmbeddingBag model saves, loads and trains with sparse updates")
+    func embeddings() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 104))
+        let ids = Input(shape: [6], dtype: .int32, name: "ids")
+        let bag = EmbeddingBag(inputDim: 30, outputDim: 4)
+        let pooled = GlobalAveragePooling1D()(Embedding(inputDim: 30, outputDim: 4, maskZero: true, sparse: true)(ids))
+        let model = Model(inputs: [ids], outputs: [Dense(units: 2)(Concatenate()([bag(ids), pooled]))])
+        try model.compile(optimizer: "adam", loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let x = Tensor.randomInt([8, 6], low: 0, high: 30), y = Tensor.randomInt([8], low: 0, high: 2)
+        try model.fit(x, y, epochs: 1, verbose: 0)
+        let loaded = try roundTrip(model, [x])
+        let embedding = try #require(loaded.layers.compactMap { $0 as? Embedding }.first)
+        #expect(embedding.maskZero && embedding.sparse)
+        #expect(loaded.layers.contains { ($0 as? EmbeddingBag)?.sparse == true })
+    }
+
     @Test("a subclassed model loads through the registry")
     func subclassed() throws {
         RandomGenerator.setCurrent(RandomGenerator(seed: 102))

@@ -8,6 +8,8 @@ import NablaNN
 struct RunConfig: Codable, Equatable {
     var dataset = "digits"
     var labelColumn: String?
+    /// Whether the CSV file's first row is a header (nil: detected).
+    var header: Bool?
     var dataDir: String?
     var model = "mlp"
     var augment = false
@@ -58,6 +60,8 @@ struct RunData {
     let classes: Int
     /// Per-sample shape of the inputs.
     let sampleShape: [Int]
+    /// How a CSV file's first row was read, for the user.
+    var headerNote: String?
 
     init(_ config: RunConfig) throws {
         if config.dataset == "mnist" || config.dataset == "fashion-mnist" {
@@ -76,7 +80,9 @@ struct RunData {
             (x, y) = Digits.load()
             classes = Digits.classCount
         } else {
-            let csv = try CSVDataset(path: config.dataset, labelColumn: config.labelColumn)
+            let csv = try CSVDataset(path: config.dataset, labelColumn: config.labelColumn,
+                                     header: config.header.map { $0 ? .present : .absent } ?? .auto)
+            headerNote = csv.headerNote
             guard csv.classNames.count >= 2 else { throw ValidationError("\(config.dataset): the label column has only one class") }
             (x, y, classes) = (csv.features, csv.labels, csv.classNames.count)
         }
@@ -117,6 +123,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "For a CSV file: the label column, by header name or 0-based index (default: 'label', else the last column).")
     var labelColumn: String?
+
+    @Flag(inversion: .prefixedNo, help: "For a CSV file: whether the first row names the columns (detected by default).")
+    var header: Bool?
 
     @Option(help: "Hidden layer sizes, comma-separated (each a Dense layer with ReLU).")
     var hidden = "256,128"
@@ -165,7 +174,7 @@ struct Train: ParsableCommand {
 
     var config: RunConfig {
         let image = dataset == "mnist" || dataset == "fashion-mnist"
-        return RunConfig(dataset: dataset, labelColumn: labelColumn, dataDir: dataDir, model: model, augment: augment,
+        return RunConfig(dataset: dataset, labelColumn: labelColumn, header: header, dataDir: dataDir, model: model, augment: augment,
                   hidden: image && hidden == "256,128" && model == "mlp" ? "512,256" : hidden, epochs: epochs ?? (image ? 15 : 30), batchSize: batchSize,
                   optimizer: optimizer, learningRate: learningRate, testSplit: testSplit, validationSplit: validationSplit, seed: seed)
     }
@@ -194,6 +203,7 @@ struct Train: ParsableCommand {
         }
         RandomGenerator.global.seed(config.seed)
         let data = try RunData(config)
+        if verbose > 0, let note = data.headerNote { print(note) }
         let model = try Train.makeModel(config, data)
         var initialEpoch = 0
         var callbacks: [Callback] = []

@@ -1,4 +1,5 @@
 import Foundation
+import Nabla
 
 /// Writes one CSV row per epoch (`epoch,` then the log keys in sorted order), as Keras's CSVLogger.
 ///
@@ -21,8 +22,7 @@ public final class CSVLogger: Callback, @unchecked Sendable {
         if !append || !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil)
         } else {
-            keys = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").first?
-                .split(separator: ",").dropFirst().map(String.init)
+            keys = (try? DelimitedTable(path: path, separator: ",", header: .present, quoting: .none))?.columnNames.dropFirst().map { $0 }
         }
         handle = FileHandle(forWritingAtPath: path)
         handle?.seekToEndOfFile()

@@ -80,6 +80,11 @@ public struct LayerConfig {
         guard let v = values[key]?.bool else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be true or false") }
         return v
     }
+    /// A flag that older files may lack: nil when absent, an error when present but not a Boolean.
+    public func optionalBool(_ key: String) throws(NablaError) -> Bool? {
+        guard values[key] != nil else { return nil }
+        return try bool(key)
+    }
     public func string(_ key: String) throws(NablaError) -> String {
         guard let v = values[key]?.string else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be a string") }
         return v

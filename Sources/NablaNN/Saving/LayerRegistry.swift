@@ -44,7 +44,15 @@ public enum LayerRegistry {
             guard i.multipliedReportingOverflow(by: o).partialValue <= Model.maxParameters, i <= Model.maxParameters, o <= Model.maxParameters else {
                 throw .invalidArgument("Embedding \(c.name): \(i) x \(o) is too large")
             }
-            return Embedding(inputDim: i, outputDim: o, name: c.name)
+            return Embedding(inputDim: i, outputDim: o, maskZero: try c.optionalBool("mask_zero") ?? false, sparse: try c.optionalBool("sparse") ?? false,
+                             name: c.name)
+        },
+        "EmbeddingBag": { c throws(NablaError) in
+            let i = try c.positive("input_dim"), o = try c.positive("output_dim")
+            guard i.multipliedReportingOverflow(by: o).partialValue <= Model.maxParameters, i <= Model.maxParameters, o <= Model.maxParameters else {
+                throw .invalidArgument("EmbeddingBag \(c.name): \(i) x \(o) is too large")
+            }
+            return EmbeddingBag(inputDim: i, outputDim: o, sparse: try c.optionalBool("sparse") ?? true, name: c.name)
         },
         "LayerNormalization": { c throws(NablaError) in
             LayerNormalization(epsilon: try c.double("epsilon"), center: try c.bool("center"), scale: try c.bool("scale"), name: c.name)
@@ -103,7 +111,9 @@ extension Layer {
         case let d as Dropout: ["rate": .number(d.rate)]
         case let r as Reshape: ["target_shape": JSONValue(r.targetShape)]
         case let c as Concatenate: ["axis": .number(Double(c.axis))]
-        case let e as Embedding: ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim))]
+        case let e as Embedding:
+            ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim)), "mask_zero": .bool(e.maskZero), "sparse": .bool(e.sparse)]
+        case let e as EmbeddingBag: ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim)), "sparse": .bool(e.sparse)]
         case let l as LayerNormalization: ["epsilon": .number(l.epsilon), "center": .bool(l.center), "scale": .bool(l.scale)]
         case let b as BatchNormalization: ["momentum": .number(b.momentum), "epsilon": .number(b.epsilon)]
         case let c as Conv2D:
