@@ -105,6 +105,40 @@ public struct TextVectorization: Codable, Equatable, Sendable {
         return 1
     }
 
+    /// ASCII punctuation and symbols (Unicode's categories P and S), looked up by byte.
+    private static let asciiPunctuation: [Bool] = (0..<128).map { b in
+        let u = Unicode.Scalar(UInt8(b))
+        return CharacterSet.punctuationCharacters.contains(u) || CharacterSet.symbols.contains(u)
+    }
+
+    /// The words of standardised text: split at whitespace (and at punctuation and symbols when
+    /// `stripPunctuation`), ASCII digits folded to 0 when `foldDigits`. One pass over the scalars,
+    /// with the ASCII ones looked up in a table: this runs for every text of every corpus.
+    func words(_ text: String) -> [String] {
+        var out: [String] = []
+        var word = String.UnicodeScalarView()
+        func flush() {
+            if !word.isEmpty {
+                out.append(String(word))
+                word = String.UnicodeScalarView()
+            }
+        }
+        for u in text.unicodeScalars {
+            if u.isASCII {
+                let b = Int(u.value)
+                if b == 0x20 || (0x09...0x0D).contains(b) || (stripPunctuation && Self.asciiPunctuation[b]) { flush(); continue }
+                word.append(foldDigits && (0x30...0x39).contains(b) ? "0" : u)
+            } else if u.properties.isWhitespace
+                        || (stripPunctuation && (CharacterSet.punctuationCharacters.contains(u) || CharacterSet.symbols.contains(u))) {
+                flush()
+            } else {
+                word.append(u)
+            }
+        }
+        flush()
+        return out
+    }
+
     /// Word n-grams (which hold a space) and character n-grams (which start with U+0002) are hashed.
     @inline(__always) static func isHashed(_ token: String) -> Bool {
         token.utf8.first == 0x02 || token.utf8.contains(0x20)
@@ -112,12 +146,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
 
     /// The tokens of `text` after standardisation: its words, then its n-grams of 2 up to `ngrams` words.
     public func tokens(_ text: String) -> [String] {
-        var t = lowercase ? text.lowercased() : text
-        if stripPunctuation {
-            t = String(t.unicodeScalars.map { CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0) ? " " : Character($0) })
-        }
-        if foldDigits { t = String(t.map { $0.isASCII && $0.isNumber ? "0" : $0 }) }
-        let words = t.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let words = self.words(lowercase ? text.lowercased() : text)
         var out = words
         if let range = characterNgrams {
             for w in words {
