@@ -93,6 +93,14 @@ struct MessyFileCLITests {
             #expect(labels.count == 2 && labels.allSatisfy { ["pos", "neg"].contains($0) }, "\(model): \(p.stdout)")
             if model == "fasttext" { #expect(labels == ["pos", "neg"], "\(p.stdout)") }
         }
+        // fastText with plain sparse SGD, its own optimizer, learns the same toy data (SGD needs more
+        // steps than Adam from the zero output layer: small batches, more epochs).
+        let sgd = try CLI.run(["text", "train", "--data", data.path, "--optimizer", "sgd", "--learning-rate", "5", "--batch-size", "8",
+                               "--epochs", "40", "--validation-split", "0", "--verbose", "0"])
+        #expect(sgd.status == 0, "\(sgd.stderr)")
+        #expect(Self.accuracy(sgd.stdout).flatMap { Double($0.dropFirst(15)) }.map { $0 > 0.9 } == true, "\(sgd.stdout)")
+        let unknown = try CLI.run(["text", "train", "--data", data.path, "--optimizer", "adamx"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("unknown optimizer \"adamx\""), "\(unknown.stderr)")
         let bad = dir.appendingPathComponent("bad.tsv")
         try Data([0x70, 0x6F, 0x73, 0x09, 0x6F, 0x6B, 0x0D, 0x0A, 0x6E, 0x65, 0x67, 0x09, 0xFF, 0x0D, 0x0A]).write(to: bad)
         let r = try CLI.run(["text", "train", "--data", bad.path])

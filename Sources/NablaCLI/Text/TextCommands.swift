@@ -134,6 +134,8 @@ struct TextTrain: ParsableCommand {
     @Option var batchSize = 32
     @Option(help: "Learning rate (default: fasttext 0.002, transformer 5e-4, others 1e-3; Adam).")
     var learningRate: Double?
+    @Option(help: "adam (default), sgd, adagrad, rmsprop or adamw; embeddings take sparse steps with sgd, adagrad and adam.")
+    var optimizer = "adam"
     @Option(help: "Fraction of the training texts that decides early stopping (0: train every epoch, no early stopping).")
     var validationSplit = 0.1
     @Option(help: "Epochs without a better validation accuracy before training stops.")
@@ -240,8 +242,9 @@ struct TextTrain: ParsableCommand {
         print("vocabulary \(vectorizer.vocabulary.count)" + (vectorizer.hashBuckets > 0 ? " words + \(vectorizer.hashBuckets) hashed n-gram buckets" : ""))
         let config = TextModelConfig(model: model, classes: classes, vectorizer: vectorizer, embedding: embedding, hidden: hidden, dropout: dropout)
         let classifier = config.make()
-        try classifier.compile(optimizer: Adam(learningRate: learningRate ?? model.defaultLearningRate),
-                               loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        let optimizer = try Optimizer.named(self.optimizer)
+        optimizer.learningRate = learningRate ?? model.defaultLearningRate
+        try classifier.compile(optimizer: optimizer, loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
         func tensors(_ t: LabelledTexts) -> (Tensor, Tensor) { (vectorizer(t.texts), Tensor(values: t.labels.map { index[$0]! })) }
         // Keras's default watches val_loss; for classification it bottoms out epochs before the accuracy
