@@ -87,6 +87,36 @@ struct SavingTests {
         #expect(loaded.layers.contains { ($0 as? EmbeddingBag)?.sparse == true })
     }
 
+    @Test("recurrent layers save and load: Bidirectional(LSTM), GRU and SimpleRNN in a functional model, predictions bit for bit")
+    func recurrent() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 105))
+        let ids = Input(shape: [7], dtype: .int32, name: "ids")
+        let embedded = Embedding(inputDim: 20, outputDim: 6, maskZero: true)(ids)
+        let both = Bidirectional(LSTM(units: 5, returnSequences: true))(embedded)
+        let gru = GRU(units: 4, returnSequences: true, goBackwards: true)(both)
+        let rnn = SimpleRNN(units: 3)(gru)
+        let model = Model(inputs: [ids], outputs: [Dense(units: 2)(rnn)])
+        let x = Tensor.randomInt([5, 7], low: 0, high: 20)
+        let loaded = try roundTrip(model, [x])
+        let restored = try #require(loaded.layers.compactMap { $0 as? Bidirectional }.first)
+        #expect(restored.forwardLayer.cell == .lstm && restored.forwardLayer.returnSequences && restored.backwardLayer.goBackwards)
+        #expect(loaded.layers.contains { ($0 as? Recurrent)?.goBackwards == true && ($0 as? Recurrent)?.cell == .gru })
+    }
+
+    @Test("save refuses, before writing anything, a layer that load could not rebuild")
+    func refusesUnloadable() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 106))
+        let x = Input(shape: [4, 8], name: "x")
+        let model = Model(inputs: [x], outputs: [Dense(units: 1)(GlobalAveragePooling1D()(TransformerBlock(heads: 2, dModel: 8, name: "block")(x)))])
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(throws: NablaError.self) { try model.save(to: dir) }
+        do { try model.save(to: dir) } catch {
+            #expect("\(error)".contains("cannot save layer block (TransformerBlock): Model.load could not rebuild it"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(ModelFiles.config).path))
+    }
+
     @Test("a subclassed model loads through the registry")
     func subclassed() throws {
         RandomGenerator.setCurrent(RandomGenerator(seed: 102))

@@ -156,6 +156,12 @@ public final class Bidirectional: Layer {
         super.init(name: name)
     }
 
+    /// Builds both directions, so that a rebuilt model has every weight before they are loaded.
+    public override func build(inputShapes: [[Int]]) {
+        forwardLayer.buildIfNeeded(inputShapes)
+        backwardLayer.buildIfNeeded(inputShapes)
+    }
+
     public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
         var s = forwardLayer.outputShape(for: inputShapes)
         s[s.count - 1] *= 2

@@ -17,6 +17,11 @@ public enum LayerRegistry {
         lock.withLock { factories[className] = factory }
     }
 
+    /// Whether layers saved with class name `className` can be rebuilt.
+    public static func isRegistered(_ className: String) -> Bool {
+        lock.withLock { factories[className] != nil }
+    }
+
     /// Makes a layer from its saved class name and configuration.
     public static func make(_ config: LayerConfig) throws(NablaError) -> Layer {
         guard let f = lock.withLock({ factories[config.className] }) else {
@@ -53,6 +58,18 @@ public enum LayerRegistry {
                 throw .invalidArgument("EmbeddingBag \(c.name): \(i) x \(o) is too large")
             }
             return EmbeddingBag(inputDim: i, outputDim: o, sparse: try c.optionalBool("sparse") ?? true, name: c.name)
+        },
+        "SimpleRNN": { c throws(NablaError) in try recurrent(.simple, c) },
+        "LSTM": { c throws(NablaError) in try recurrent(.lstm, c) },
+        "GRU": { c throws(NablaError) in try recurrent(.gru, c) },
+        "Bidirectional": { c throws(NablaError) in
+            guard let inner = c.values["layer"], let cls = inner["class_name"]?.string, let cfg = inner["config"]?.object else {
+                throw .invalidArgument("Bidirectional \(c.name): config field \"layer\" must hold the wrapped layer's class_name and config")
+            }
+            guard let layer = try make(LayerConfig(className: cls, name: inner["name"]?.string ?? c.name + "_forward", values: cfg)) as? Recurrent else {
+                throw .invalidArgument("Bidirectional \(c.name): wraps \(cls), not a recurrent layer")
+            }
+            return Bidirectional(layer, name: c.name)
         },
         "LayerNormalization": { c throws(NablaError) in
             LayerNormalization(epsilon: try c.double("epsilon"), center: try c.bool("center"), scale: try c.bool("scale"), name: c.name)
@@ -92,6 +109,11 @@ public enum LayerRegistry {
         },
     ]
 
+    private static func recurrent(_ cell: RecurrentCell, _ c: LayerConfig) throws(NablaError) -> Recurrent {
+        Recurrent(cell, units: try c.positive("units"), returnSequences: try c.bool("return_sequences"), returnState: try c.bool("return_state"),
+                  goBackwards: try c.bool("go_backwards"), name: c.name)
+    }
+
     private static func padding(_ c: LayerConfig) throws(NablaError) -> Padding {
         guard let p = Padding(rawValue: try c.string("padding")) else { throw .invalidArgument("\(c.className) \(c.name): padding must be valid or same") }
         return p
@@ -113,6 +135,11 @@ extension Layer {
         case let c as Concatenate: ["axis": .number(Double(c.axis))]
         case let e as Embedding:
             ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim)), "mask_zero": .bool(e.maskZero), "sparse": .bool(e.sparse)]
+        case let r as Recurrent:
+            ["units": .number(Double(r.units)), "return_sequences": .bool(r.returnSequences), "return_state": .bool(r.returnState),
+             "go_backwards": .bool(r.goBackwards)]
+        case let b as Bidirectional:
+            ["layer": ["class_name": .string(b.forwardLayer.typeName), "name": .string(b.forwardLayer.name), "config": .object(b.forwardLayer.savedConfig)]]
         case let e as EmbeddingBag: ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim)), "sparse": .bool(e.sparse)]
         case let l as LayerNormalization: ["epsilon": .number(l.epsilon), "center": .bool(l.center), "scale": .bool(l.scale)]
         case let b as BatchNormalization: ["momentum": .number(b.momentum), "epsilon": .number(b.epsilon)]

@@ -18,6 +18,13 @@ extension Model {
     /// and the compile settings.
     public func architecture() throws(NablaError) -> JSONValue {
         var root: [String: JSONValue] = ["name": .string(name), "format": "nabla-model-1"]
+        // Refuse up front what Model.load could not rebuild, rather than write a folder that fails later.
+        func checkLoadable(_ l: Layer, _ className: String) throws(NablaError) {
+            guard LayerRegistry.isRegistered(className) else {
+                throw .invalidState("\(name): cannot save layer \(l.name) (\(className)): Model.load could not rebuild it; "
+                                    + "register it first with LayerRegistry.register(\"\(className)\") { config in ... }")
+            }
+        }
         func layerEntry(_ l: Layer) -> [String: JSONValue] {
             var e: [String: JSONValue] = ["class_name": .string(l.typeName), "name": .string(l.name), "config": .object(l.savedConfig)]
             if let shapes = l.builtInputShapes { e["built_input_shapes"] = .array(shapes.map { JSONValue($0) }) }
@@ -32,6 +39,7 @@ extension Model {
                     throw .invalidState("\(name): layer \(t.layer.name) is called more than once; saving shared layers is not supported")
                 }
                 seen.insert(ObjectIdentifier(t.layer))
+                if !(t.layer is InputLayer) { try checkLoadable(t.layer, t.layer.typeName) }
                 var e = layerEntry(t.layer)
                 if let input = t.layer as? InputLayer {
                     e["class_name"] = "InputLayer"
@@ -45,9 +53,11 @@ extension Model {
             root["outputs"] = .array(graphOutputs.map { .string($0.layer.name) })
         } else if self is Sequential {
             root["class_name"] = "Sequential"
+            for l in layers { try checkLoadable(l, l.typeName) }
             root["layers"] = .array(layers.map { .object(layerEntry($0)) })
             if let shape = expectedInputShapes?.first { root["input_shape"] = JSONValue(shape) }
         } else {
+            try checkLoadable(self, typeName)
             root["class_name"] = .string(typeName)
             root["config"] = .object(savedConfig)
             if let shapes = builtInputShapes { root["built_input_shapes"] = .array(shapes.map { JSONValue($0) }) }
@@ -68,17 +78,17 @@ extension Model {
     /// let again = try Model.load(from: URL(fileURLWithPath: "digits-model"))
     /// ```
     public func save(to url: URL) throws(NablaError) {
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        } catch {
-            throw .invalidState("\(url.path): cannot create the folder: \(error.localizedDescription)")
-        }
         let json: Data
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             json = try encoder.encode(try architecture())
         } catch let e as NablaError { throw e } catch { throw .invalidState("\(name): cannot encode the architecture: \(error)") }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw .invalidState("\(url.path): cannot create the folder: \(error.localizedDescription)")
+        }
         do {
             try AtomicFile.write(json, to: url.appendingPathComponent(ModelFiles.config))
             try SafeTensors.write(stateDict(), metadata: ["format": "nabla", "model": name], to: url.appendingPathComponent(ModelFiles.weights))
