@@ -74,6 +74,24 @@ struct MessyFileCLITests {
         #expect(results.count == 1, "\(results)")
     }
 
+    @Test("nabla lm train: a corpus with LF, CRLF or CR endings and a BOM trains identically")
+    func languageModelCorpus() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-lm-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let names = (0..<120).map { i in ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia"][i % 8] + String(repeating: "a", count: i % 3) }
+        var outputs = Set<String>()
+        for (n, (ending, bom)) in [("\n", false), ("\r\n", false), ("\r", false), ("\r\n", true)].enumerated() {
+            let url = dir.appendingPathComponent("names\(n).txt")
+            try Data((bom ? [0xEF, 0xBB, 0xBF] : []) + Array((names.joined(separator: ending) + ending).utf8)).write(to: url)
+            let r = try CLI.run(["lm", "train", "--data", url.path, "--model", "bigram", "--steps", "20", "--seed", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.insert(r.stdout.split(separator: "\n").filter { $0.contains("vocabulary") || $0.hasPrefix("val loss") }.joined(separator: "\n"))
+        }
+        #expect(outputs.count == 1, "\(outputs)")
+        #expect(outputs.first?.contains("vocabulary 15,") == true, "\(outputs)")   // 14 letters and the newline, no "\r"
+    }
+
     @Test("every text model trains, saves and predicts; a bad file is one line naming it")
     func models() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-text-models-\(UUID().uuidString)")
