@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Nabla
 
 struct NablaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ enum Main {
                 print(NablaCommand.fullMessage(for: error))
                 exit(0)
             }
-            let message = NablaCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let message = TextFile.splitLines(NablaCommand.message(for: error)).first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("nabla: error: \(message)\n".utf8))
             exit(code.rawValue == 0 ? 1 : code.rawValue)
         }

@@ -52,11 +52,21 @@ public enum TextFile {
     /// - Parameter path: the file to read.
     public static func lines(_ path: String) throws(TextFileError) -> [(number: Int, text: String)] {
         var out: [(Int, String)] = []
-        for (i, line) in try read(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in splitLines(try read(path), omittingEmpty: false).enumerated() {
             let t = line.trimmingCharacters(in: .whitespaces)
             if !t.isEmpty { out.append((i + 1, t)) }
         }
         return out
+    }
+
+    /// The lines of `text`, split at LF, CRLF and lone CR alike (in Swift "\r\n" is one Character,
+    /// so splitting on "\n" alone would read a Windows file as one line).
+    ///
+    /// - Parameters:
+    ///   - text: any text, normalised or not.
+    ///   - omittingEmpty: drop empty lines (their numbering is then lost).
+    public static func splitLines<S: StringProtocol>(_ text: S, omittingEmpty: Bool = true) -> [S.SubSequence] {
+        text.split(omittingEmptySubsequences: omittingEmpty) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
     }
 
     /// `bytes` as text: the byte-order mark dropped, endings normalised to LF, UTF-8 checked.

@@ -146,7 +146,7 @@ struct LMTrain: ParsableCommand {
         let kind = p.model
         RandomGenerator.global.seed(seed)
 
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let lines = TextFile.splitLines(text).map(String.init)
         let lineMode = (examples ?? p.examples).map { $0 == "lines" } ?? (Double(text.count) / Double(Swift.max(lines.count, 1)) < 20)
         let defaultContext = ["bigram": 1, "mlp": 3, "transformer": 16][kind] ?? 32
         let recurrent = ["rnn", "lstm", "gru"].contains(kind)
