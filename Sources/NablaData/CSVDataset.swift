@@ -30,18 +30,22 @@ public struct CSVDataset: Sendable {
     ///   - featuresOnly: read every column as a feature.
     ///   - header: whether the first row names the columns.
     public init(path: String, labelColumn: String? = nil, featuresOnly: Bool = false, header: DelimitedTable.Header = .auto) throws(DataError) {
-        let bytes: [UInt8]
-        do { bytes = try TextFile.bytes(path) } catch {
+        let table: DelimitedTable
+        do { table = try DelimitedTable(path: path, header: header) } catch {
             throw FileManager.default.fileExists(atPath: path) ? .invalid(error.description) : .fileNotFound(path: path)
         }
-        try self.init(data: Data(bytes), source: path, labelColumn: labelColumn, featuresOnly: featuresOnly, header: header)
+        try self.init(table: table, labelColumn: labelColumn, featuresOnly: featuresOnly)
     }
 
     /// Parses CSV bytes (`source` names them in errors), as `init(path:)` does a file.
     public init(data: Data, source: String, labelColumn: String? = nil, featuresOnly: Bool = false, header headerMode: DelimitedTable.Header = .auto) throws(DataError) {
-        let path = source
         let table: DelimitedTable
         do { table = try DelimitedTable(bytes: [UInt8](data), source: source, header: headerMode) } catch { throw .invalid(error.description) }
+        try self.init(table: table, labelColumn: labelColumn, featuresOnly: featuresOnly)
+    }
+
+    private init(table: DelimitedTable, labelColumn: String?, featuresOnly: Bool) throws(DataError) {
+        let path = table.source
         let lines = table.rows
         let header = table.columnNames
         guard !lines.isEmpty else { throw .invalid("\(path): no data rows after the header") }

@@ -51,12 +51,13 @@ public struct LabelledTexts: Sendable, Equatable {
         func distinct(_ j: Int) -> Int { Set(sample.map { $0[j] }).count }
         func meanLength(_ j: Int) -> Double { Double(sample.reduce(0) { $0 + $1[j].utf8.count }) / Double(Swift.max(1, sample.count)) }
 
+        let givenText = try textColumn.map { c throws(TextFileError) in try table.column(c) }
         let label: Int
         if let labelColumn { label = try table.column(labelColumn) }
         else if table.hasHeader, let i = labelNames.lazy.compactMap({ names.firstIndex(of: $0) }).first { label = i }
-        else { label = (0..<width).filter { textColumn == nil || $0 != (try? table.column(textColumn!)) }.min { distinct($0) < distinct($1) }! }
+        else { label = (0..<width).filter { $0 != givenText }.min { distinct($0) < distinct($1) }! }
         let text: Int
-        if let textColumn { text = try table.column(textColumn) }
+        if let givenText { text = givenText }
         else if table.hasHeader, let i = textNames.lazy.compactMap({ names.firstIndex(of: $0) }).first(where: { $0 != label }) { text = i }
         else { text = (0..<width).filter { $0 != label }.max { meanLength($0) < meanLength($1) }! }
         guard label != text else { throw TextFileError(file: source, "the label and text columns are the same column (\(table.columnNames[label]))") }

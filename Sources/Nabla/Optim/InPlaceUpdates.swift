@@ -207,12 +207,12 @@ extension InPlaceUpdate {
     }
 
     /// Lazy Adam (PyTorch's `SparseAdam`): the dense Adam step on the rows of `grad` only; other rows'
-    /// moments are left as they are instead of decaying. Bias correction uses `h.step`.
-    public static func sparseAdam(_ param: Tensor, grad: RowSparseGradient, m: Tensor, v: Tensor, _ h: Adam) {
+    /// moments are left as they are instead of decaying. Bias correction uses `h.step`; `decay`
+    /// replaces `h.weightDecay`, as for the other sparse updates.
+    public static func sparseAdam(_ param: Tensor, grad: RowSparseGradient, m: Tensor, v: Tensor, _ h: Adam, decay: Double = 1) {
         checkSparse(param, grad, m, v, op: "sparse adam")
         let width = param.count / Swift.max(param.shape[0], 1)
         let c1 = 1 - Foundation_pow(h.beta1, Double(h.step)), c2 = 1 - Foundation_pow(h.beta2, Double(h.step))
-        let decay = h.decoupledWeightDecay ? 1 - h.learningRate * h.weightDecay : 1
         nabla_sparse_adam_f32(param.pointer(Float.self), m.pointer(Float.self), v.pointer(Float.self), width, grad.rows.pointer(Int32.self),
                               grad.rows.count, grad.values.pointer(Float.self), Float(h.beta1), Float(h.beta2), Float(h.epsilon),
                               Float(h.learningRate * c2.squareRoot() / c1), Float(decay))

@@ -62,8 +62,12 @@ open class Optimizer: @unchecked Sendable {
             let clipping = clipNorm != nil || globalClipNorm != nil || clipValue != nil
             // A row-sparse gradient (sparse embeddings) updates only its rows, unless clipping needs it whole.
             let sparse = active.map { clipping || !$0.value.isGradSparseOnly ? nil : $0.value.sparseGrad }
-            var grads = zip(active, sparse).map { p, s in s != nil ? Tensor.zeros([0]) : clipping ? p.grad!.copy() : p.grad! }
-            if clipping { clip(&grads) }
+            var grads: [Tensor?] = zip(active, sparse).map { p, s in s != nil ? nil : clipping ? p.grad!.copy() : p.grad! }
+            if clipping {
+                var dense = grads.map { $0! }
+                clip(&dense)
+                grads = dense
+            }
             for ((p, g), sg) in zip(zip(active, grads), sparse) {
                 let key = ObjectIdentifier(p)
                 let s = slots[key] ?? makeSlots(for: p.value)
@@ -74,7 +78,7 @@ open class Optimizer: @unchecked Sendable {
                     continue
                 }
                 if decay != 1 { InPlaceUpdate.scale(p.value, by: decay) }
-                step(p.value, grad: sg == nil ? g : p.grad!, slots: s, learningRate: lr, iteration: iterations + 1)
+                step(p.value, grad: g ?? p.grad!, slots: s, learningRate: lr, iteration: iterations + 1)
                 p.value.zeroGrad()
             }
         }
@@ -200,9 +204,8 @@ public class Adam: Optimizer, @unchecked Sendable {
                                     decay: Double) -> Bool {
         guard parameter.dtype == .float32 else { return false }
         InPlaceUpdate.sparseAdam(parameter, grad: grad, m: slots[0], v: slots[1],
-                                 .init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                       weightDecay: (1 - decay) / Swift.max(learningRate, .leastNormalMagnitude),
-                                       decoupledWeightDecay: true, step: iteration))
+                                 .init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0,
+                                       decoupledWeightDecay: true, step: iteration), decay: decay)
         return true
     }
 }
