@@ -11,9 +11,38 @@ struct LM: ParsableCommand {
         subcommands: [LMTrain.self, LMSample.self])
 }
 
-/// What an `lm` folder records besides the weights: enough to rebuild the model and its vocabulary.
+/// The language models `nabla lm train --model` builds.
+enum LMKind: String, CaseIterable, Codable, ExpressibleByArgument {
+    case bigram, mlp, rnn, lstm, gru, transformer
+
+    /// The recurrent cell, for the recurrent models.
+    var cell: RecurrentCell? {
+        switch self {
+        case .rnn: .simple
+        case .lstm: .lstm
+        case .gru: .gru
+        default: nil
+        }
+    }
+
+    /// Whether the model reads a fixed number of previous tokens (bigram, MLP) rather than the whole window.
+    var readsFixedContext: Bool { self == .bigram || self == .mlp }
+
+    /// Tokens of context when `--context` is not given.
+    var defaultContext: Int {
+        switch self {
+        case .bigram: 1
+        case .mlp: 3
+        case .transformer: 16
+        default: 32
+        }
+    }
+}
+
+/// The settings that shape a language model: what `nabla lm train` builds from its options (and what
+/// `lm.json` held in the folders of earlier releases).
 struct LMConfig: Codable {
-    var model: String
+    var model: LMKind
     var vocabulary: CharacterVocabulary
     var context: Int
     var lineMode: Bool
@@ -24,31 +53,28 @@ struct LMConfig: Codable {
     var initialization: String?
     var dropout: Double?
 
-    static let models = ["bigram", "mlp", "rnn", "lstm", "gru", "transformer"]
-
-    static func folder(_ path: String) -> ModelFolder { ModelFolder(path: path, descriptionName: "lm.json", writer: "nabla lm train") }
-
     /// The newline's id: it starts and ends every line.
     var newline: Int32 { (try? vocabulary.encode("\n").first) ?? 0 }
 
-    func make() -> any CharacterModel {
-        switch model {
-        case "bigram": BigramModel(vocabulary: vocabulary.count)
-        case "mlp": MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden, padToken: newline)
-        case "rnn": RecurrentLanguageModel(.simple, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
-        case "lstm": RecurrentLanguageModel(.lstm, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
-        case "gru": RecurrentLanguageModel(.gru, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
-        default: GPT(vocabulary: vocabulary.count, context: context, layers: layers, heads: heads, dModel: width,
+    /// The model with these settings, its vocabulary and line mode in its metadata.
+    func make() throws -> LanguageModel {
+        let lm: LanguageModel = switch model {
+        case .bigram: BigramModel(vocabulary: vocabulary.count)
+        case .mlp: MLPLanguageModel(vocabulary: vocabulary.count, context: context, embeddingSize: embedding, hiddenUnits: hidden, padToken: newline)
+        case .rnn, .lstm, .gru: RecurrentLanguageModel(model.cell!, vocabulary: vocabulary.count, context: context, embeddingSize: embedding, units: hidden)
+        case .transformer: GPT(vocabulary: vocabulary.count, context: context, layers: layers, heads: heads, dModel: width,
                      useBias: bias ?? true, tiedEmbedding: tied ?? false,
                      initialization: initialization.flatMap(GPT.Initialization.init(rawValue:)) ?? .nanoGPT,
                      dropout: dropout ?? 0)
         }
+        try LMAssets(vocabulary: vocabulary, lineMode: lineMode).write(into: lm)
+        return lm
     }
 }
 
 /// A named set of defaults that reproduces a reference configuration; explicit options override it.
 struct LMPreset {
-    var model = "mlp", steps = 2000, batchSize = 32, learningRate = 1e-3
+    var model = LMKind.mlp, steps = 2000, batchSize = 32, learningRate = 1e-3
     var context: Int?, layers = 4, heads = 4, width = 64, embedding: Int?, hidden: Int?
     var bias = true, tied = false, weightDecay = 0.0, decayMatricesOnly = false, beta2 = 0.999, epsilon = 1e-8
     var clip: Double?, warmup = 0, minLearningRate: Double?, examples: String?, evalBatches = 20
@@ -61,11 +87,11 @@ struct LMPreset {
         // makemore's Transformer and AdamW settings and its 1,000-name test split, trained longer with
         // dropout 0.2 and a cosine decay to 5e-5 (makemore itself: no dropout, constant rate; it
         // overfits names after ~10,000 steps at 2.00).
-        "makemore": LMPreset(model: "transformer", steps: 80000, batchSize: 32, learningRate: 5e-4, context: 16, layers: 4, heads: 4, width: 64,
+        "makemore": LMPreset(model: .transformer, steps: 80000, batchSize: 32, learningRate: 5e-4, context: 16, layers: 4, heads: 4, width: 64,
                              weightDecay: 0.01, beta2: 0.99, minLearningRate: 5e-5, examples: "lines", evalBatches: 100,
                              initialization: "pytorch", dropout: 0.2, valLines: 1000),
         // nanoGPT's CPU configuration of the Shakespeare character model.
-        "nanogpt-cpu": LMPreset(model: "transformer", steps: 2000, batchSize: 12, learningRate: 1e-3, context: 64, layers: 4, heads: 4, width: 128,
+        "nanogpt-cpu": LMPreset(model: .transformer, steps: 2000, batchSize: 12, learningRate: 1e-3, context: 64, layers: 4, heads: 4, width: 128,
                                 bias: false, tied: true, weightDecay: 0.1, decayMatricesOnly: true, beta2: 0.99, clip: 1.0, warmup: 100,
                                 minLearningRate: 1e-4, examples: "text", evalBatches: 200),
     ]
@@ -129,7 +155,9 @@ struct LMTrain: ParsableCommand {
 
     func validate() throws {
         if let preset, LMPreset.all[preset] == nil { throw ValidationError("--preset must be makemore or nanogpt-cpu, got '\(preset)'") }
-        if let model, !LMConfig.models.contains(model) { throw ValidationError("--model must be one of \(LMConfig.models.joined(separator: ", ")), got '\(model)'") }
+        if let model, LMKind(rawValue: model) == nil {
+            throw ValidationError("--model must be one of \(LMKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(model)'")
+        }
         if let examples, !["lines", "text"].contains(examples) { throw ValidationError("--examples must be lines or text, got '\(examples)'") }
         if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         for (name, value) in [("--steps", steps), ("--batch-size", batchSize), ("--context", context), ("--layers", layers), ("--heads", heads),
@@ -142,19 +170,18 @@ struct LMTrain: ParsableCommand {
         let text = try TextFile.read(data)
         guard text.count > 100 else { throw ValidationError("\(data): \(text.count) characters are too few to train on") }
         var p = preset.flatMap { LMPreset.all[$0] } ?? LMPreset()
-        if let model, model != p.model { p = LMPreset(model: model) }   // another model: the preset's tuning does not apply
+        if let kind = model.flatMap(LMKind.init(rawValue:)), kind != p.model { p = LMPreset(model: kind) }   // another model: the preset's tuning does not apply
         let kind = p.model
         RandomGenerator.global.seed(seed)
 
         let lines = TextFile.splitLines(text).map(String.init)
         let lineMode = (examples ?? p.examples).map { $0 == "lines" } ?? (Double(text.count) / Double(Swift.max(lines.count, 1)) < 20)
-        let defaultContext = ["bigram": 1, "mlp": 3, "transformer": 16][kind] ?? 32
-        let recurrent = ["rnn", "lstm", "gru"].contains(kind)
-        let config = LMConfig(model: kind, vocabulary: CharacterVocabulary(text: text + "\n"), context: context ?? p.context ?? defaultContext,
+        let recurrent = kind.cell != nil
+        let config = LMConfig(model: kind, vocabulary: CharacterVocabulary(text: text + "\n"), context: context ?? p.context ?? kind.defaultContext,
                               lineMode: lineMode, layers: layers ?? p.layers, heads: heads ?? p.heads, width: width ?? p.width,
                               embedding: embedding ?? p.embedding ?? (recurrent ? 32 : 10), hidden: hidden ?? p.hidden ?? (recurrent ? 256 : 200),
                               bias: p.bias, tied: p.tied, initialization: p.initialization, dropout: dropout ?? p.dropout)
-        let lm = config.make()
+        let lm = try config.make()
         let (steps, batch) = (self.steps ?? p.steps, batchSize ?? p.batchSize)
         // Each step's sequences: in line mode, whole lines (makemore's examples: the newline, the line,
         // padding that does not count); in text mode, random windows of the running text (nanoGPT's).
@@ -169,7 +196,7 @@ struct LMTrain: ParsableCommand {
             let encoded = try lines.map { try config.vocabulary.encode($0) }
             let trainLines = order[..<cut].map { encoded[$0] }, valLines = order[cut...].map { encoded[$0] }
             let longest = (encoded.map(\.count).max() ?? 1) + 1
-            window = ["bigram", "mlp"].contains(kind) ? Swift.min(longest, 64) : Swift.min(longest, config.context)
+            window = kind.readsFixedContext ? Swift.min(longest, 64) : Swift.min(longest, config.context)
             let newline = config.newline
             nextBatch = { lineModelBatch(trainLines, length: window, batchSize: batch, start: newline) }
             validationBatches = stride(from: 0, to: valLines.count, by: 256).map {
@@ -178,7 +205,7 @@ struct LMTrain: ParsableCommand {
         } else {
             let cut = text.index(text.startIndex, offsetBy: text.count * 9 / 10)
             let trainTokens = try config.vocabulary.encode(String(text[..<cut])), valTokens = try config.vocabulary.encode(String(text[cut...]))
-            window = ["bigram", "mlp"].contains(kind) ? 16 : config.context
+            window = kind.readsFixedContext ? 16 : config.context
             guard valTokens.count > window + 1, trainTokens.count > window + 1 else {
                 throw ValidationError("\(data): too little text for windows of \(window) characters")
             }
@@ -231,7 +258,7 @@ struct LMTrain: ParsableCommand {
         }
         let v = valLoss()
         if let save {
-            try LMConfig.folder(save).save(lm, description: config)
+            try lm.save(to: URL(fileURLWithPath: save))
             print("saved the model and its vocabulary to \(save)")
         }
         print("training time: \(String(format: "%.1f", trainSeconds)) s")
@@ -261,7 +288,7 @@ struct LMTrain: ParsableCommand {
 struct LMSample: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sample", abstract: "Generate text from a saved character model.")
 
-    @Argument(help: "The folder written by nabla lm train --save.")
+    @Argument(help: "The model folder written by nabla lm train --save.")
     var model: String
     @Option(help: "How many samples (lines in line mode).")
     var count = 10
@@ -282,10 +309,9 @@ struct LMSample: ParsableCommand {
     }
 
     func run() throws {
-        let folder = LMConfig.folder(model)
-        let config = try folder.description(LMConfig.self)
-        let lm = config.make()
-        try folder.loadWeights(into: lm)
+        let loaded = try loadModel(model)
+        guard let lm = loaded as? LanguageModel else { throw ValidationError("\(model): a \(loaded.typeName), not a language model") }
+        let config = try LMAssets(of: lm, path: model)
         let rng = RandomGenerator(seed: seed)
         let newline = try config.vocabulary.encode("\n")[0]
         let start: [Int32]

@@ -47,7 +47,8 @@ enum TextModelKind: String, CaseIterable, Codable, ExpressibleByArgument {
     }
 }
 
-/// What a `text` folder records besides the weights.
+/// The settings a text classifier is built from (and what `text.json` held in the folders of
+/// earlier releases).
 struct TextModelConfig: Codable {
     var model: TextModelKind
     var classes: [String]
@@ -79,7 +80,8 @@ struct TextModelConfig: Codable {
         dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
     }
 
-    static func folder(_ path: String) -> ModelFolder { ModelFolder(path: path, descriptionName: "text.json", writer: "nabla text train") }
+    /// The vectorizer and labels, as saved in the model's metadata.
+    var assets: TextAssets { TextAssets(classes: classes, vectorizer: vectorizer) }
 
     func make() -> Model {
         let v = vectorizer.inputDimension, k = classes.count
@@ -208,7 +210,8 @@ struct TextTrain: ParsableCommand {
         let testX = vectorizer(held.texts), testY = Tensor(values: held.labels.map { classIndex[$0]! })
         let result = try classifier.model.evaluate(testX, testY, batchSize: 256, verbose: 0)
         if let save {
-            try TextModelConfig.folder(save).save(classifier.model, description: config)
+            try config.assets.write(into: classifier.model)
+            try classifier.model.save(to: URL(fileURLWithPath: save))
             print("saved the model, its vocabulary and labels to \(save)")
         }
         print("training time: \(String(format: "%.2f", seconds)) s")
@@ -282,10 +285,8 @@ struct TextPredict: ParsableCommand {
     var texts: [String]
 
     func run() throws {
-        let folder = TextModelConfig.folder(model)
-        let config = try folder.description(TextModelConfig.self)
-        let classifier = config.make()
-        try folder.loadWeights(into: classifier)
+        let classifier = try loadModel(model)
+        guard let config = try TextAssets(of: classifier) else { throw ValidationError("\(model): a \(classifier.typeName) without a text vectorizer; not written by nabla text train") }
         let probabilities = withNoGrad { softmax(classifier(config.vectorizer(texts)), axis: -1) }
         for (i, text) in texts.enumerated() {
             let p = probabilities[i].toArray(Double.self)

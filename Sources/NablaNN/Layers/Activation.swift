@@ -54,4 +54,10 @@ public final class Activation: Layer {
     public override var typeName: String { "Activation" }
 
     public override func forward(_ x: Tensor) -> Tensor { activation(x) }
+
+    public override var config: [String: JSONValue] { ["activation": JSONValue(activation.rawValue)] }
+}
+
+extension Activation: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer { Activation(try c.activation(), name: c.name) }
 }

@@ -35,6 +35,10 @@ public final class MultiHeadAttention: Layer {
     public override func forward(_ x: Tensor) -> Tensor {
         output(scaledDotProductAttention(packed: qkv(x), heads: heads, causal: causal))
     }
+
+    public override var config: [String: JSONValue] {
+        ["heads": JSONValue(heads), "d_model": JSONValue(dModel), "causal": JSONValue(causal), "use_bias": JSONValue(qkv.useBias)]
+    }
 }
 
 /// A pre-LayerNorm Transformer block (GPT-2's): x + attention(norm(x)), then x + MLP(norm(x)) with a
@@ -63,6 +67,11 @@ public final class TransformerBlock: Layer {
         let h = x + dropout(attention(norm1(x)))
         return h + dropout(contract(expand(norm2(h))))
     }
+
+    public override var config: [String: JSONValue] {
+        ["heads": JSONValue(attention.heads), "d_model": JSONValue(attention.dModel), "causal": JSONValue(attention.causal),
+         "use_bias": JSONValue(attention.qkv.useBias), "epsilon": JSONValue(norm1.epsilon), "dropout": JSONValue(dropout.rate)]
+    }
 }
 
 /// Learned position embeddings [maxLength, dModel] added to a sequence [batch, steps, dModel].
@@ -87,5 +96,34 @@ public final class PositionalEmbedding: Layer {
     public override func forward(_ x: Tensor) -> Tensor {
         nablaCheck(x.shape[1] <= maxLength, "\(name): \(x.shape[1]) steps exceed the \(maxLength) positions")
         return x + table!.value[0..<x.shape[1]]
+    }
+
+    public override var config: [String: JSONValue] { ["max_length": JSONValue(maxLength), "d_model": JSONValue(dModel)] }
+}
+
+extension MultiHeadAttention: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (heads, width) = (try c.positive("heads"), try c.positive("d_model"))
+        guard width % heads == 0 else { throw .invalidArgument("MultiHeadAttention \(c.name): d_model \(width) must divide into \(heads) heads") }
+        try c.checkTable(width, 4 * width)
+        return MultiHeadAttention(heads: heads, dModel: width, causal: try c.bool("causal"), useBias: try c.bool("use_bias"), name: c.name)
+    }
+}
+
+extension TransformerBlock: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (heads, width) = (try c.positive("heads"), try c.positive("d_model"))
+        guard width % heads == 0 else { throw .invalidArgument("TransformerBlock \(c.name): d_model \(width) must divide into \(heads) heads") }
+        try c.checkTable(width, 12 * width)
+        return TransformerBlock(heads: heads, dModel: width, causal: try c.bool("causal"), useBias: try c.bool("use_bias"), epsilon: try c.double("epsilon"),
+                                dropout: try c.rate("dropout"), name: c.name)
+    }
+}
+
+extension PositionalEmbedding: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (length, width) = (try c.count("max_length"), try c.count("d_model"))
+        try c.checkTable(length, width)
+        return PositionalEmbedding(maxLength: length, dModel: width, name: c.name)
     }
 }

@@ -50,9 +50,17 @@ public final class Dense: Layer {
                    "\(name): expected input shape \(kerasShape([nil] + [kernel.shape[0]])) (last dimension \(kernel.shape[0])), got \(x.shape)")
         return activation(linear(x, kernel.value, bias?.value))
     }
+
+    public override var config: [String: JSONValue] { ["units": JSONValue(units), "activation": JSONValue(activation.rawValue), "use_bias": JSONValue(useBias)] }
 }
 
 /// PyTorch's name for a dense layer: `Linear(784, 128)` maps 784 features to 128.
 public func Linear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) -> Dense {
     Dense(units: outFeatures, useBias: bias, inputDim: inFeatures)
+}
+
+extension Dense: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        Dense(units: try c.positive("units"), activation: try c.activation(), useBias: try c.bool("use_bias"), name: c.name)
+    }
 }

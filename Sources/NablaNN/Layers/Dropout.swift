@@ -22,82 +22,34 @@ public final class Dropout: Layer {
         let keep = Tensor.randomUniform(x.shape, dtype: x.dtype, generator: own ?? .current) .>= Tensor(rate, dtype: x.dtype)
         return x * keep.cast(to: x.dtype) * (1 / (1 - rate))
     }
+
+    public override var config: [String: JSONValue] { ["rate": JSONValue(rate)] }
 }
 
-/// Flattens each sample to one dimension: [batch, a, b] → [batch, a·b].
-public final class Flatten: Layer {
-    public override init(name: String? = nil) { super.init(name: name) }
+/// Drops whole channels (feature maps) during training: the mask is [batch, 1, 1, channels].
+public final class SpatialDropout2D: Layer {
+    public let rate: Double
 
-    public override func outputShape(for inputShapes: [[Int]]) -> [Int] { [inputShapes[0].reduce(1, *)] }
-
-    public override func forward(_ x: Tensor) -> Tensor { x.reshaped([x.shape.first ?? 1, -1]) }
-}
-
-/// Reshapes each sample to `targetShape` (one entry may be -1).
-public final class Reshape: Layer {
-    public let targetShape: [Int]
-
-    public init(_ targetShape: [Int], name: String? = nil) {
-        self.targetShape = targetShape
+    public init(rate: Double, name: String? = nil) {
+        nablaCheck(rate >= 0 && rate < 1, "SpatialDropout2D: rate must be in [0, 1), got \(rate)")
+        self.rate = rate
         super.init(name: name)
     }
 
-    public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
-        let n = inputShapes[0].reduce(1, *)
-        guard let i = targetShape.firstIndex(of: -1) else { return targetShape }
-        var s = targetShape
-        s[i] = n / Swift.max(1, targetShape.filter { $0 != -1 }.reduce(1, *))
-        return s
+    public override func forward(_ x: Tensor) -> Tensor {
+        guard isTraining, rate > 0 else { return x }
+        let shape = [x.shape[0]] + Array(repeating: 1, count: x.rank - 2) + [x.shape[x.rank - 1]]
+        let keep = (Tensor.randomUniform(shape, dtype: x.dtype) .>= Tensor(rate, dtype: x.dtype)).cast(to: x.dtype)
+        return x * keep * (1 / (1 - rate))
     }
 
-    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
-        let n = inputShapes[0].reduce(1, *), out = outputShape(for: inputShapes)
-        if out.reduce(1, *) != n {
-            throw .shapeMismatch(layer: name, expected: "\(targetShape.reduce(1, *)) values per sample", actual: kerasShape([nil] + inputShapes[0]))
-        }
-    }
-
-    public override func forward(_ x: Tensor) -> Tensor { x.reshaped([x.shape.first ?? 1] + targetShape) }
+    public override var config: [String: JSONValue] { ["rate": JSONValue(rate)] }
 }
 
-/// Joins its inputs along `axis` (of the per-sample shape when positive, counting the batch as 0).
-public final class Concatenate: Layer {
-    public let axis: Int
-
-    public init(axis: Int = -1, name: String? = nil) {
-        self.axis = axis
-        super.init(name: name)
-    }
-
-    public override func outputShape(for inputShapes: [[Int]]) -> [Int] {
-        var out = inputShapes[0]
-        let a = axis < 0 ? axis + out.count : axis - 1
-        out[a] = inputShapes.reduce(0) { $0 + $1[a] }
-        return out
-    }
-
-    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
-        let a = axis < 0 ? axis + inputShapes[0].count : axis - 1
-        for s in inputShapes {
-            var x = s, y = inputShapes[0]
-            guard x.count == y.count else { throw .shapeMismatch(layer: name, expected: kerasShape([nil] + y), actual: kerasShape([nil] + s)) }
-            x[a] = 0; y[a] = 0
-            if x != y { throw .shapeMismatch(layer: name, expected: kerasShape([nil] + inputShapes[0]), actual: kerasShape([nil] + s)) }
-        }
-    }
-
-    public override func forward(_ inputs: [Tensor]) -> Tensor { concatenate(inputs, axis: axis) }
+extension Dropout: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer { Dropout(rate: try c.rate("rate"), name: c.name) }
 }
 
-/// Adds its inputs elementwise.
-public final class Add: Layer {
-    public override init(name: String? = nil) { super.init(name: name) }
-
-    public override func validate(inputShapes: [[Int]]) throws(NablaError) {
-        for s in inputShapes where s != inputShapes[0] {
-            throw .shapeMismatch(layer: name, expected: kerasShape([nil] + inputShapes[0]), actual: kerasShape([nil] + s))
-        }
-    }
-
-    public override func forward(_ inputs: [Tensor]) -> Tensor { inputs.dropFirst().reduce(inputs[0], +) }
+extension SpatialDropout2D: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer { SpatialDropout2D(rate: try c.rate("rate"), name: c.name) }
 }

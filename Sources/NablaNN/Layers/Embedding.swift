@@ -63,6 +63,10 @@ public final class Embedding: Layer {
     /// Starts a mask from the ids when `maskZero` (Keras's `mask_zero`), so that the recurrent and
     /// pooling layers after it in a `Sequential` or functional model skip the padding.
     public override func outputMask(input x: Tensor, output y: Tensor, mask: Tensor?) -> Tensor? { computeMask(x) }
+
+    public override var config: [String: JSONValue] {
+        ["input_dim": JSONValue(inputDim), "output_dim": JSONValue(outputDim), "mask_zero": JSONValue(maskZero), "sparse": JSONValue(sparse)]
+    }
 }
 
 /// The mean of the vectors of each row's ids [batch, length] → [batch, outputDim], padding (id 0)
@@ -111,5 +115,24 @@ public final class EmbeddingBag: Layer {
     public override func forward(_ x: Tensor) -> Tensor {
         let ids = x.dtype == .int32 ? x : x.cast(to: .int32)
         return embeddingBag(embeddings!.value, ids.rank == 1 ? ids.reshaped([1, -1]) : ids, paddingIndex: 0, sparseGradient: sparse)
+    }
+
+    public override var config: [String: JSONValue] { ["input_dim": JSONValue(inputDim), "output_dim": JSONValue(outputDim), "sparse": JSONValue(sparse)] }
+}
+
+extension Embedding: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let i = try c.count("input_dim"), o = try c.count("output_dim")
+        try c.checkTable(i, o)
+        return Embedding(inputDim: i, outputDim: o, maskZero: try c.optionalBool("mask_zero") ?? false, sparse: try c.optionalBool("sparse") ?? false,
+                         name: c.name)
+    }
+}
+
+extension EmbeddingBag: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let i = try c.count("input_dim"), o = try c.count("output_dim")
+        try c.checkTable(i, o)
+        return EmbeddingBag(inputDim: i, outputDim: o, sparse: try c.optionalBool("sparse") ?? true, name: c.name)
     }
 }

@@ -21,8 +21,9 @@ open class Layer: Module {
     /// The type shown in summaries: `Dense`, `Dropout`, ...
     open var typeName: String { String(describing: type(of: self)) }
 
-    /// Settings needed to rebuild the layer from `config.json` (override in your own layer types and
-    /// register a factory with ``LayerRegistry``). Nabla's layers describe themselves in `Saving/`.
+    /// Settings needed to rebuild the layer from `config.json`, as Keras's `get_config`. Each of
+    /// Nabla's layers overrides it in its own file and rebuilds from it in its ``ConfigurableLayer``
+    /// `fromConfig`; do the same in your own layer types and register them with ``LayerRegistry``.
     open var config: [String: JSONValue] { [:] }
 
     /// Whether the layer has created its parameters.

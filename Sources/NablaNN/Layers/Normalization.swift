@@ -31,6 +31,8 @@ public final class LayerNormalization: Layer {
     public override func forward(_ x: Tensor) -> Tensor {
         layerNorm(x, gamma: gamma?.value, beta: beta?.value, epsilon: epsilon)
     }
+
+    public override var config: [String: JSONValue] { ["epsilon": JSONValue(epsilon), "center": JSONValue(center), "scale": JSONValue(scale)] }
 }
 
 /// Normalises each feature (the last axis) over the batch: batch statistics while training, moving
@@ -78,5 +80,19 @@ public final class BatchNormalization: Layer {
             variance = movingVariance!.value.detached()
         }
         return (x - mean) / sqrt(variance + epsilon) * gamma!.value + beta!.value
+    }
+
+    public override var config: [String: JSONValue] { ["momentum": JSONValue(momentum), "epsilon": JSONValue(epsilon)] }
+}
+
+extension LayerNormalization: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        LayerNormalization(epsilon: try c.double("epsilon"), center: try c.bool("center"), scale: try c.bool("scale"), name: c.name)
+    }
+}
+
+extension BatchNormalization: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        BatchNormalization(momentum: try c.double("momentum"), epsilon: try c.double("epsilon"), name: c.name)
     }
 }

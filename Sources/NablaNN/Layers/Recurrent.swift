@@ -128,6 +128,10 @@ public final class Recurrent: Layer {
         let output = returnSequences ? stack(outputs, axis: 1) : h
         return (output, cell == .lstm ? [h, c] : [h])
     }
+
+    public override var config: [String: JSONValue] {
+        ["units": JSONValue(units), "return_sequences": JSONValue(returnSequences), "return_state": JSONValue(returnState), "go_backwards": JSONValue(goBackwards)]
+    }
 }
 
 /// Keras's SimpleRNN.
@@ -185,5 +189,24 @@ public final class Bidirectional: Layer {
             b = b.indexSelect(Tensor(values: (0..<t).reversed().map { Int32($0) }), axis: 1)
         }
         return concatenate([f, b], axis: -1)
+    }
+
+    public override var config: [String: JSONValue] { ["layer": JSONValue(layer: forwardLayer)] }
+}
+
+extension Recurrent: ConfigurableLayer {
+    public static var classNames: [String] { ["SimpleRNN", "LSTM", "GRU"] }
+
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let cell: RecurrentCell = switch c.className { case "LSTM": .lstm; case "GRU": .gru; default: .simple }
+        return Recurrent(cell, units: try c.positive("units"), returnSequences: try c.bool("return_sequences"), returnState: try c.bool("return_state"),
+                         goBackwards: try c.bool("go_backwards"), name: c.name)
+    }
+}
+
+extension Bidirectional: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        guard let layer = try c.layer("layer") as? Recurrent else { throw .invalidArgument("Bidirectional \(c.name): wraps a layer that is not recurrent") }
+        return Bidirectional(layer, name: c.name)
     }
 }

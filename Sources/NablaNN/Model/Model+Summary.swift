@@ -17,6 +17,13 @@ extension Model {
                 rows.append(["\(layer.name) (\(layer is InputLayer ? "InputLayer" : layer.typeName))",
                              kerasShape(t.shape), Model.grouped(layer.parameterCount), connected])
             }
+        } else if layers.isEmpty {
+            // A subclassed model (GPT, the text models): its layers as Keras lists them, in the order
+            // they are declared, with the output shape each was built for.
+            for case let layer as Layer in children().map(\.module) {
+                let out = layer.builtInputShapes.map { kerasShape([nil] + layer.outputShape(for: $0)) } ?? "?"
+                rows.append(["\(layer.name) (\(layer.typeName))", out, Model.grouped(layer.parameterCount)])
+            }
         } else {
             var shape = expectedInputShapes?.first
             for layer in layers {

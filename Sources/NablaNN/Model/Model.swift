@@ -27,6 +27,15 @@ open class Model: Layer {
     var metricNames: [String] = []
     /// Set by a callback (EarlyStopping, TerminateOnNaN) to end `fit` after the current batch or epoch.
     public var stopTraining = false
+    /// What a model needs besides its layers to be used, saved in `config.json` with it: the
+    /// vocabulary that maps text to ids, the class labels, how inputs were prepared. `nabla lm` and
+    /// `nabla text` keep their vocabularies here, so `Model.load` gives back a model ready to use.
+    ///
+    /// ```swift
+    /// model.metadata["labels"] = ["ham", "spam"]
+    /// try model.save(to: url)                       // Model.load(from: url).metadata["labels"]
+    /// ```
+    public var metadata: [String: JSONValue] = [:]
 
     /// A functional model from symbolic inputs to outputs (any DAG, several inputs and outputs).
     public init(inputs: [SymbolicTensor], outputs: [SymbolicTensor], name: String? = nil) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value: the configuration of a layer or model as saved in `config.json`.
 public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
                        ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral,
@@ -11,6 +13,10 @@ public enum JSONValue: Codable, Equatable, Sendable, ExpressibleByIntegerLiteral
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
     public init(_ ints: [Int]) { self = .array(ints.map { .number(Double($0)) }) }
+    public init(_ n: Int) { self = .number(Double(n)) }
+    public init(_ x: Double) { self = .number(x) }
+    public init(_ b: Bool) { self = .bool(b) }
+    public init(_ s: String) { self = .string(s) }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -89,8 +95,58 @@ public struct LayerConfig {
         guard let v = values[key]?.string else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be a string") }
         return v
     }
+    /// An integer size at most `Model.maxParameters` (a table's rows, a vocabulary).
+    public func count(_ key: String) throws(NablaError) -> Int {
+        let v = try int(key)
+        guard v > 0 && v <= Model.maxParameters else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be in 1...\(Model.maxParameters), got \(v)") }
+        return v
+    }
+    /// A rate in [0, 1) (dropout).
+    public func rate(_ key: String) throws(NablaError) -> Double {
+        let v = try double(key)
+        guard v >= 0 && v < 1 else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be in [0, 1), got \(v)") }
+        return v
+    }
+    /// A field that older files may lack.
+    public func has(_ key: String) -> Bool { values[key] != nil }
+    /// Checks that a layer of `rows` × `columns` parameters stays within `Model.maxParameters`.
+    public func checkTable(_ rows: Int, _ columns: Int) throws(NablaError) {
+        let (n, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard !overflow, n <= Model.maxParameters else { throw .invalidArgument("\(className) \(name): \(rows) x \(columns) is too large") }
+    }
+    /// Settings `string(key)` names by raw value, e.g. `padding`.
+    public func choice<T: RawRepresentable>(_ key: String, _: T.Type) throws(NablaError) -> T where T.RawValue == String {
+        let s = try string(key)
+        guard let v = T(rawValue: s) else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" cannot be \"\(s)\"") }
+        return v
+    }
     public func ints(_ key: String) throws(NablaError) -> [Int] {
         guard let v = values[key]?.ints else { throw .invalidArgument("\(className) \(name): config field \"\(key)\" must be a list of integers") }
         return v
+    }
+}
+
+extension JSONValue {
+    /// Any `Encodable` value as JSON, for ``Model/metadata`` (a vocabulary, a vectorizer's settings).
+    ///
+    /// ```swift
+    /// model.metadata["vectorizer"] = try JSONValue(encoding: vectorizer)
+    /// let back = try model.metadata["vectorizer"]!.decode(TextVectorization.self)
+    /// ```
+    /// - Parameters:
+    ///   - value: the value to encode.
+    public init(encoding value: some Encodable) throws(NablaError) {
+        do { self = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value)) } catch {
+            throw .invalidArgument("cannot encode \(type(of: value)) as JSON: \(error)")
+        }
+    }
+
+    /// Decodes this JSON as a `T`; the error names the type and what did not fit.
+    /// - Parameters:
+    ///   - type: the type to decode.
+    public func decode<T: Decodable>(_ type: T.Type) throws(NablaError) -> T {
+        do { return try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(self)) } catch {
+            throw .invalidState("metadata is not a \(T.self): \(error)")
+        }
     }
 }

@@ -1,166 +1,122 @@
 import Nabla
 
-/// Layer types by name, so that a saved model can be rebuilt without the code that made it.
-/// Nabla's layers are registered; register your own layer (or subclassed model) type once:
+/// A layer (or model) type that `Model.load` can rebuild, as Keras's `get_config`/`from_config`:
+/// the instance describes itself in ``Layer/config`` and the type rebuilds it in `fromConfig`,
+/// both written beside the layer in its own file.
 ///
 /// ```swift
-/// LayerRegistry.register("Scale") { config in Scale(factor: try config.double("factor"), name: config.name) }
+/// final class Scale: Layer, ConfigurableLayer {
+///     let factor: Double
+///     init(factor: Double, name: String? = nil) { self.factor = factor; super.init(name: name) }
+///     override var config: [String: JSONValue] { ["factor": JSONValue(factor)] }
+///     static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer { Scale(factor: try c.double("factor"), name: c.name) }
+///     override func forward(_ x: Tensor) -> Tensor { x * factor }
+/// }
+/// LayerRegistry.register(Scale.self)
 /// ```
+public protocol ConfigurableLayer: Layer {
+    /// The class names its instances save under (their ``Layer/typeName``s); by default the type's name.
+    static var classNames: [String] { get }
+    /// Rebuilds a layer from what its `config` wrote; `config.className` tells which of
+    /// `classNames` it was saved as.
+    /// - Parameters:
+    ///   - config: the saved class name, layer name and settings, with typed, checked readers.
+    static func fromConfig(_ config: LayerConfig) throws(NablaError) -> Layer
+}
+
+extension ConfigurableLayer {
+    public static var classNames: [String] { [String(describing: Self.self)] }
+}
+
+/// The layer types `Model.load` can rebuild, by saved class name. Nabla's own are listed here;
+/// register your own layer (or subclassed model) type once with ``register(_:)``.
 public enum LayerRegistry {
     public typealias Factory = @Sendable (LayerConfig) throws(NablaError) -> Layer
 
-    nonisolated(unsafe) private static var factories: [String: Factory] = builtIn
+    /// Every built-in type; each encodes and decodes itself in its own file.
+    static let builtIn: [any ConfigurableLayer.Type] = [
+        // Core layers
+        Dense.self, Activation.self, Dropout.self, SpatialDropout2D.self,
+        Flatten.self, Reshape.self, UpSampling2D.self, ZeroPadding2D.self, Concatenate.self, Add.self,
+        Embedding.self, EmbeddingBag.self, PositionalEmbedding.self,
+        Recurrent.self, Bidirectional.self, MultiHeadAttention.self, TransformerBlock.self,
+        LayerNormalization.self, BatchNormalization.self,
+        Conv2D.self, Conv1D.self, Pooling2D.self, Pooling1D.self, GlobalPooling.self,
+        // Ready-made architectures
+        GPT.self, BigramModel.self, MLPLanguageModel.self, RecurrentLanguageModel.self,
+        TextClassifier.self, FastTextClassifier.self, TextCNN.self, BiLSTMClassifier.self, TransformerTextClassifier.self,
+    ]
+
+    /// What each class name rebuilds from: a type (its `fromConfig`) or a registered closure.
+    private enum Entry { case type(any ConfigurableLayer.Type), factory(Factory) }
+
+    nonisolated(unsafe) private static var entries: [String: Entry] = Dictionary(
+        builtIn.flatMap { t in t.classNames.map { ($0, Entry.type(t)) } }, uniquingKeysWith: { a, _ in a })
     private static let lock = Lock()
 
-    /// Adds (or replaces) the factory for layers saved with class name `className`.
+    /// Registers a ``ConfigurableLayer`` type under each of its class names.
+    ///
+    /// ```swift
+    /// LayerRegistry.register(Scale.self)
+    /// ```
+    /// - Parameters:
+    ///   - type: the layer or model type.
+    public static func register(_ type: any ConfigurableLayer.Type) {
+        lock.withLock { for name in type.classNames { entries[name] = .type(type) } }
+    }
+
+    /// Adds (or replaces) the factory for layers saved with class name `className`, for types that
+    /// describe themselves through ``Layer/config`` without adopting ``ConfigurableLayer``.
+    ///
+    /// ```swift
+    /// LayerRegistry.register("Scale") { config in Scale(factor: try config.double("factor"), name: config.name) }
+    /// ```
+    /// - Parameters:
+    ///   - className: the name saved in `config.json` (the layer's ``Layer/typeName``).
+    ///   - factory: rebuilds the layer from its configuration.
     public static func register(_ className: String, _ factory: @escaping Factory) {
-        lock.withLock { factories[className] = factory }
+        lock.withLock { entries[className] = .factory(factory) }
     }
 
     /// Whether layers saved with class name `className` can be rebuilt.
     public static func isRegistered(_ className: String) -> Bool {
-        lock.withLock { factories[className] != nil }
+        lock.withLock { entries[className] != nil }
     }
+
+    /// Every class name that can be rebuilt, sorted.
+    public static var classNames: [String] { lock.withLock { entries.keys.sorted() } }
 
     /// Makes a layer from its saved class name and configuration.
+    /// - Parameters:
+    ///   - config: the class name, layer name and settings read from `config.json`.
     public static func make(_ config: LayerConfig) throws(NablaError) -> Layer {
-        guard let f = lock.withLock({ factories[config.className] }) else {
-            throw .unknownName(kind: "layer class", name: config.className, valid: lock.withLock { factories.keys.sorted() })
+        switch lock.withLock({ entries[config.className] }) {
+        case .type(let t): return try t.fromConfig(config)
+        case .factory(let f): return try f(config)
+        case nil: throw .unknownName(kind: "layer class", name: config.className, valid: classNames)
         }
-        return try f(config)
-    }
-
-    private static let builtIn: [String: Factory] = [
-        "Dense": { c throws(NablaError) in
-            Dense(units: try c.positive("units"), activation: try activation(c), useBias: try c.bool("use_bias"), name: c.name)
-        },
-        "Activation": { c throws(NablaError) in Activation(try activation(c), name: c.name) },
-        "Dropout": { c throws(NablaError) in
-            let rate = try c.double("rate")
-            guard rate >= 0 && rate < 1 else { throw .invalidArgument("Dropout \(c.name): rate \(rate) is outside [0, 1)") }
-            return Dropout(rate: rate, name: c.name)
-        },
-        "Flatten": { c in Flatten(name: c.name) },
-        "Reshape": { c throws(NablaError) in Reshape(try c.ints("target_shape"), name: c.name) },
-        "Concatenate": { c throws(NablaError) in Concatenate(axis: try c.int("axis"), name: c.name) },
-        "Add": { c in Add(name: c.name) },
-        "Embedding": { c throws(NablaError) in
-            let i = try c.positive("input_dim"), o = try c.positive("output_dim")
-            guard i.multipliedReportingOverflow(by: o).partialValue <= Model.maxParameters, i <= Model.maxParameters, o <= Model.maxParameters else {
-                throw .invalidArgument("Embedding \(c.name): \(i) x \(o) is too large")
-            }
-            return Embedding(inputDim: i, outputDim: o, maskZero: try c.optionalBool("mask_zero") ?? false, sparse: try c.optionalBool("sparse") ?? false,
-                             name: c.name)
-        },
-        "EmbeddingBag": { c throws(NablaError) in
-            let i = try c.positive("input_dim"), o = try c.positive("output_dim")
-            guard i.multipliedReportingOverflow(by: o).partialValue <= Model.maxParameters, i <= Model.maxParameters, o <= Model.maxParameters else {
-                throw .invalidArgument("EmbeddingBag \(c.name): \(i) x \(o) is too large")
-            }
-            return EmbeddingBag(inputDim: i, outputDim: o, sparse: try c.optionalBool("sparse") ?? true, name: c.name)
-        },
-        "SimpleRNN": { c throws(NablaError) in try recurrent(.simple, c) },
-        "LSTM": { c throws(NablaError) in try recurrent(.lstm, c) },
-        "GRU": { c throws(NablaError) in try recurrent(.gru, c) },
-        "Bidirectional": { c throws(NablaError) in
-            guard let inner = c.values["layer"], let cls = inner["class_name"]?.string, let cfg = inner["config"]?.object else {
-                throw .invalidArgument("Bidirectional \(c.name): config field \"layer\" must hold the wrapped layer's class_name and config")
-            }
-            guard let layer = try make(LayerConfig(className: cls, name: inner["name"]?.string ?? c.name + "_forward", values: cfg)) as? Recurrent else {
-                throw .invalidArgument("Bidirectional \(c.name): wraps \(cls), not a recurrent layer")
-            }
-            return Bidirectional(layer, name: c.name)
-        },
-        "LayerNormalization": { c throws(NablaError) in
-            LayerNormalization(epsilon: try c.double("epsilon"), center: try c.bool("center"), scale: try c.bool("scale"), name: c.name)
-        },
-        "Conv2D": { c throws(NablaError) in
-            let k = try c.pair("kernel_size"), st = try c.pair("strides"), d = try c.pair("dilation_rate")
-            let filters = try c.positive("filters"), groups = try c.positive("groups")
-            guard filters % groups == 0 else { throw .invalidArgument("Conv2D \(c.name): \(filters) filters do not divide into \(groups) groups") }
-            return Conv2D(filters: filters, kernelSize: k, strides: st, padding: try padding(c), dilationRate: d, groups: groups,
-                          activation: try activation(c), useBias: try c.bool("use_bias"), name: c.name)
-        },
-        "Conv1D": { c throws(NablaError) in
-            let filters = try c.positive("filters"), groups = try c.positive("groups")
-            guard filters % groups == 0 else { throw .invalidArgument("Conv1D \(c.name): \(filters) filters do not divide into \(groups) groups") }
-            return Conv1D(filters: filters, kernelSize: try c.positive("kernel_size"), strides: try c.positive("strides"), padding: try padding(c),
-                          dilationRate: try c.positive("dilation_rate"), groups: groups, activation: try activation(c), useBias: try c.bool("use_bias"), name: c.name)
-        },
-        "MaxPooling2D": { c throws(NablaError) in MaxPooling2D(poolSize: try c.pair("pool_size"), strides: try c.pair("strides"), padding: try padding(c), name: c.name) },
-        "AveragePooling2D": { c throws(NablaError) in AveragePooling2D(poolSize: try c.pair("pool_size"), strides: try c.pair("strides"), padding: try padding(c), name: c.name) },
-        "MaxPooling1D": { c throws(NablaError) in MaxPooling1D(poolSize: try c.positive("pool_size"), strides: try c.positive("strides"), padding: try padding(c), name: c.name) },
-        "AveragePooling1D": { c throws(NablaError) in AveragePooling1D(poolSize: try c.positive("pool_size"), strides: try c.positive("strides"), padding: try padding(c), name: c.name) },
-        "GlobalAveragePooling": { c in GlobalPooling(.average, name: c.name) },
-        "GlobalMaxPooling": { c in GlobalPooling(.max, name: c.name) },
-        "SpatialDropout2D": { c throws(NablaError) in
-            let rate = try c.double("rate")
-            guard rate >= 0 && rate < 1 else { throw .invalidArgument("SpatialDropout2D \(c.name): rate \(rate) is outside [0, 1)") }
-            return SpatialDropout2D(rate: rate, name: c.name)
-        },
-        "UpSampling2D": { c throws(NablaError) in UpSampling2D(size: try c.pair("size"), name: c.name) },
-        "ZeroPadding2D": { c throws(NablaError) in
-            let p = try c.ints("padding")
-            guard p.count == 4, p.allSatisfy({ $0 >= 0 && $0 <= 1 << 16 }) else { throw .invalidArgument("ZeroPadding2D \(c.name): padding must be 4 sizes") }
-            return ZeroPadding2D(padding: (p[0], p[1], p[2], p[3]), name: c.name)
-        },
-        "BatchNormalization": { c throws(NablaError) in
-            BatchNormalization(momentum: try c.double("momentum"), epsilon: try c.double("epsilon"), name: c.name)
-        },
-    ]
-
-    private static func recurrent(_ cell: RecurrentCell, _ c: LayerConfig) throws(NablaError) -> Recurrent {
-        Recurrent(cell, units: try c.positive("units"), returnSequences: try c.bool("return_sequences"), returnState: try c.bool("return_state"),
-                  goBackwards: try c.bool("go_backwards"), name: c.name)
-    }
-
-    private static func padding(_ c: LayerConfig) throws(NablaError) -> Padding {
-        guard let p = Padding(rawValue: try c.string("padding")) else { throw .invalidArgument("\(c.className) \(c.name): padding must be valid or same") }
-        return p
-    }
-
-    private static func activation(_ c: LayerConfig) throws(NablaError) -> ActivationFunction {
-        try ActivationFunction(named: try c.string("activation"))
     }
 }
 
-extension Layer {
-    /// The configuration written to `config.json`: Nabla's layers here, other types their `config`.
-    var savedConfig: [String: JSONValue] {
-        switch self {
-        case let d as Dense: ["units": .number(Double(d.units)), "activation": .string(d.activation.rawValue), "use_bias": .bool(d.useBias)]
-        case let a as Activation: ["activation": .string(a.activation.rawValue)]
-        case let d as Dropout: ["rate": .number(d.rate)]
-        case let r as Reshape: ["target_shape": JSONValue(r.targetShape)]
-        case let c as Concatenate: ["axis": .number(Double(c.axis))]
-        case let e as Embedding:
-            ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim)), "mask_zero": .bool(e.maskZero), "sparse": .bool(e.sparse)]
-        case let r as Recurrent:
-            ["units": .number(Double(r.units)), "return_sequences": .bool(r.returnSequences), "return_state": .bool(r.returnState),
-             "go_backwards": .bool(r.goBackwards)]
-        case let b as Bidirectional:
-            ["layer": ["class_name": .string(b.forwardLayer.typeName), "name": .string(b.forwardLayer.name), "config": .object(b.forwardLayer.savedConfig)]]
-        case let e as EmbeddingBag: ["input_dim": .number(Double(e.inputDim)), "output_dim": .number(Double(e.outputDim)), "sparse": .bool(e.sparse)]
-        case let l as LayerNormalization: ["epsilon": .number(l.epsilon), "center": .bool(l.center), "scale": .bool(l.scale)]
-        case let b as BatchNormalization: ["momentum": .number(b.momentum), "epsilon": .number(b.epsilon)]
-        case let c as Conv2D:
-            ["filters": .number(Double(c.filters)), "kernel_size": JSONValue([c.kernelSize.0, c.kernelSize.1]),
-             "strides": JSONValue([c.strides.0, c.strides.1]), "padding": .string(c.padding.rawValue),
-             "dilation_rate": JSONValue([c.dilationRate.0, c.dilationRate.1]), "groups": .number(Double(c.groups)),
-             "activation": .string(c.activation.rawValue), "use_bias": .bool(c.useBias)]
-        case let c as Conv1D:
-            ["filters": .number(Double(c.conv.filters)), "kernel_size": .number(Double(c.conv.kernelSize.1)),
-             "strides": .number(Double(c.conv.strides.1)), "padding": .string(c.conv.padding.rawValue),
-             "dilation_rate": .number(Double(c.conv.dilationRate.1)), "groups": .number(Double(c.conv.groups)),
-             "activation": .string(c.conv.activation.rawValue), "use_bias": .bool(c.conv.useBias)]
-        case let p as Pooling2D:
-            ["pool_size": JSONValue([p.poolSize.0, p.poolSize.1]), "strides": JSONValue([p.strides.0, p.strides.1]), "padding": .string(p.padding.rawValue)]
-        case let p as Pooling1D:
-            ["pool_size": .number(Double(p.pool.poolSize.1)), "strides": .number(Double(p.pool.strides.1)), "padding": .string(p.pool.padding.rawValue)]
-        case let d as SpatialDropout2D: ["rate": .number(d.rate)]
-        case let u as UpSampling2D: ["size": JSONValue([u.size.0, u.size.1])]
-        case let z as ZeroPadding2D: ["padding": JSONValue([z.padding.top, z.padding.bottom, z.padding.left, z.padding.right])]
-        default: config
+extension LayerConfig {
+    /// The nested layer saved under `key` (as `Bidirectional` saves the layer it wraps).
+    public func layer(_ key: String) throws(NablaError) -> Layer {
+        guard let inner = values[key], let cls = inner["class_name"]?.string, let cfg = inner["config"]?.object else {
+            throw .invalidArgument("\(className) \(name): config field \"\(key)\" must hold a layer's class_name and config")
         }
+        return try LayerRegistry.make(LayerConfig(className: cls, name: inner["name"]?.string ?? name + "_" + key, values: cfg))
+    }
+
+    /// The activation saved under `activation`.
+    public func activation() throws(NablaError) -> ActivationFunction { try ActivationFunction(named: try string("activation")) }
+
+    /// The border mode saved under `padding`.
+    public func padding() throws(NablaError) -> Padding { try choice("padding", Padding.self) }
+}
+
+extension JSONValue {
+    /// A nested layer entry: its class name, name and configuration.
+    public init(layer: Layer) {
+        self = ["class_name": .string(layer.typeName), "name": .string(layer.name), "config": .object(layer.config)]
     }
 }

@@ -26,7 +26,7 @@ extension Model {
             }
         }
         func layerEntry(_ l: Layer) -> [String: JSONValue] {
-            var e: [String: JSONValue] = ["class_name": .string(l.typeName), "name": .string(l.name), "config": .object(l.savedConfig)]
+            var e: [String: JSONValue] = ["class_name": .string(l.typeName), "name": .string(l.name), "config": .object(l.config)]
             if let shapes = l.builtInputShapes { e["built_input_shapes"] = .array(shapes.map { JSONValue($0) }) }
             return e
         }
@@ -59,9 +59,10 @@ extension Model {
         } else {
             try checkLoadable(self, typeName)
             root["class_name"] = .string(typeName)
-            root["config"] = .object(savedConfig)
+            root["config"] = .object(config)
             if let shapes = builtInputShapes { root["built_input_shapes"] = .array(shapes.map { JSONValue($0) }) }
         }
+        if !metadata.isEmpty { root["metadata"] = .object(metadata) }
         if let optimizer, let loss {
             root["compile"] = ["optimizer": .string(optimizer.name), "learning_rate": .number(optimizer.learningRate),
                                "loss": .string(loss.name), "from_logits": .bool(Model.fromLogits(loss)),
@@ -104,6 +105,7 @@ extension Model {
             throw .invalidState("\(configURL.path): no such file (is \(url.path) a folder written by Model.save?)")
         }
         let (model, root) = try fromConfiguration(data, file: configURL.path)
+        model.metadata = root["metadata"]?.object ?? [:]
         let weights: [String: Tensor]
         do { weights = try SafeTensors.read(from: url.appendingPathComponent(ModelFiles.weights)).tensors } catch { throw .file(error) }
         try model.loadStateDict(weights)

@@ -16,16 +16,21 @@ public final class TextClassifier: Model {
     public let dropout: Dropout
     public let output: Dense
 
-    public init(vocabulary: Int, classes: Int, embeddingSize: Int = 64, hiddenUnits: Int = 64, dropoutRate: Double = 0.3) {
+    public init(vocabulary: Int, classes: Int, embeddingSize: Int = 64, hiddenUnits: Int = 64, dropoutRate: Double = 0.3, name: String? = nil) {
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, initializer: .randomUniform(), maskZero: true)
         pooling = GlobalAveragePooling1D()
         hidden = Dense(units: hiddenUnits, activation: .relu, inputDim: embeddingSize)
         dropout = Dropout(rate: dropoutRate)
         output = Dense(units: classes, inputDim: hiddenUnits)
-        super.init(name: "text_classifier")
+        super.init(name: name ?? "text_classifier")
     }
 
     public override var typeName: String { "TextClassifier" }
+
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(embedding.inputDim), "classes": JSONValue(output.units), "embedding_size": JSONValue(embedding.outputDim),
+         "hidden_units": JSONValue(hidden.units), "dropout": JSONValue(dropout.rate)]
+    }
 
     public override func forward(_ ids: Tensor) -> Tensor {
         let pooled = pooling(embedding(ids), mask: embedding.computeMask(ids))
@@ -53,14 +58,19 @@ public final class FastTextClassifier: Model {
     ///   - classes: the number of labels.
     ///   - dimension: the size of the text vector (fastText's `-dim`).
     ///   - dropoutRate: dropout on the averaged vector (0, fastText's own, by default).
-    public init(vocabulary: Int, classes: Int, dimension: Int = 64, dropoutRate: Double = 0) {
+    ///   - name: the model's name.
+    public init(vocabulary: Int, classes: Int, dimension: Int = 64, dropoutRate: Double = 0, name: String? = nil) {
         bag = EmbeddingBag(inputDim: vocabulary, outputDim: dimension)
         dropout = Dropout(rate: dropoutRate)
         output = Dense(units: classes, kernelInitializer: .zeros, inputDim: dimension)
-        super.init(name: "fasttext")
+        super.init(name: name ?? "fasttext")
     }
 
     public override var typeName: String { "FastTextClassifier" }
+
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(bag.inputDim), "classes": JSONValue(output.units), "dimension": JSONValue(bag.outputDim), "dropout": JSONValue(dropout.rate)]
+    }
 
     public override func forward(_ ids: Tensor) -> Tensor { output(dropout(bag(ids))) }
 }
@@ -87,8 +97,9 @@ public final class TextCNN: Model {
     ///   - widths: the convolution widths in tokens.
     ///   - dropoutRate: dropout before the output layer.
     ///   - embeddingDropout: dropout on the token vectors (regularises small data sets).
+    ///   - name: the model's name.
     public init(vocabulary: Int, classes: Int, embeddingSize: Int = 128, filters: Int = 100, widths: [Int] = [3, 4, 5], dropoutRate: Double = 0.5,
-                embeddingDropout: Double = 0.2) {
+                embeddingDropout: Double = 0.2, name: String? = nil) {
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, sparse: true)
         inputDropout = Dropout(rate: embeddingDropout)
         convolutions = widths.map { Conv1D(filters: filters, kernelSize: $0, padding: .same, activation: .relu) }
@@ -96,10 +107,16 @@ public final class TextCNN: Model {
         pooling = GlobalMaxPooling1D()
         dropout = Dropout(rate: dropoutRate)
         output = Dense(units: classes, inputDim: filters * widths.count)
-        super.init(name: "text_cnn")
+        super.init(name: name ?? "text_cnn")
     }
 
     public override var typeName: String { "TextCNN" }
+
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(embedding.inputDim), "classes": JSONValue(output.units), "embedding_size": JSONValue(embedding.outputDim),
+         "filters": JSONValue(convolutions.first?.conv.filters ?? 0), "widths": JSONValue(convolutions.map(\.conv.kernelSize.1)),
+         "dropout": JSONValue(dropout.rate), "embedding_dropout": JSONValue(inputDropout.rate)]
+    }
 
     public override func forward(_ ids: Tensor) -> Tensor {
         let x = inputDropout(embedding(ids)), mask = ids .!= Tensor(0, dtype: .int32)
@@ -127,7 +144,8 @@ public final class BiLSTMClassifier: Model {
     ///   - embeddingSize: the size of each token vector.
     ///   - units: LSTM units in each direction.
     ///   - dropoutRate: dropout before the output layer.
-    public init(vocabulary: Int, classes: Int, embeddingSize: Int = 64, units: Int = 64, dropoutRate: Double = 0.5) {
+    ///   - name: the model's name.
+    public init(vocabulary: Int, classes: Int, embeddingSize: Int = 64, units: Int = 64, dropoutRate: Double = 0.5, name: String? = nil) {
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, maskZero: true, sparse: true)
         recurrent = Bidirectional(Recurrent(.lstm, units: units, returnSequences: true))
         recurrent.forwardLayer.buildIfNeeded([[1, embeddingSize]])
@@ -135,10 +153,15 @@ public final class BiLSTMClassifier: Model {
         pooling = GlobalMaxPooling1D()
         dropout = Dropout(rate: dropoutRate)
         output = Dense(units: classes, inputDim: 2 * units)
-        super.init(name: "bilstm")
+        super.init(name: name ?? "bilstm")
     }
 
     public override var typeName: String { "BiLSTMClassifier" }
+
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(embedding.inputDim), "classes": JSONValue(output.units), "embedding_size": JSONValue(embedding.outputDim),
+         "units": JSONValue(recurrent.forwardLayer.units), "dropout": JSONValue(dropout.rate)]
+    }
 
     public override func forward(_ ids: Tensor) -> Tensor {
         let mask = embedding.computeMask(ids)
@@ -157,6 +180,7 @@ public final class TransformerTextClassifier: Model {
     public let embedding: Embedding
     public let positions: PositionalEmbedding
     public let blocks: [TransformerBlock]
+    public let heads: Int
     public let norm: LayerNormalization
     public let pooling: GlobalPooling
     public let dropout: Dropout
@@ -170,23 +194,80 @@ public final class TransformerTextClassifier: Model {
     ///   - heads: attention heads.
     ///   - layers: Transformer blocks.
     ///   - dropoutRate: dropout in the blocks and before the output layer.
-    public init(vocabulary: Int, classes: Int, maxLength: Int, width: Int = 64, heads: Int = 4, layers: Int = 2, dropoutRate: Double = 0.1) {
+    ///   - name: the model's name.
+    public init(vocabulary: Int, classes: Int, maxLength: Int, width: Int = 64, heads: Int = 4, layers: Int = 2, dropoutRate: Double = 0.1,
+                name: String? = nil) {
         embedding = Embedding(inputDim: vocabulary, outputDim: width, initializer: .randomNormal(std: 0.02), maskZero: true, sparse: true)
         positions = PositionalEmbedding(maxLength: maxLength, dModel: width)
+        self.heads = heads
         blocks = (0..<layers).map { _ in TransformerBlock(heads: heads, dModel: width, causal: false, dropout: dropoutRate) }
         norm = LayerNormalization()
         norm.buildIfNeeded([[width]])
         pooling = GlobalAveragePooling1D()
         dropout = Dropout(rate: dropoutRate)
         output = Dense(units: classes, inputDim: width)
-        super.init(name: "text_transformer")
+        super.init(name: name ?? "text_transformer")
     }
 
     public override var typeName: String { "TransformerTextClassifier" }
+
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(embedding.inputDim), "classes": JSONValue(output.units), "max_length": JSONValue(positions.maxLength),
+         "width": JSONValue(embedding.outputDim), "heads": JSONValue(heads), "layers": JSONValue(blocks.count), "dropout": JSONValue(dropout.rate)]
+    }
 
     public override func forward(_ ids: Tensor) -> Tensor {
         var h = positions(embedding(ids))
         for b in blocks { h = b(h) }
         return output(dropout(pooling(norm(h), mask: embedding.computeMask(ids))))
+    }
+}
+
+extension TextClassifier: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, e, h) = (try c.count("vocabulary"), try c.positive("embedding_size"), try c.positive("hidden_units"))
+        try c.checkTable(v + h, Swift.max(e, h))
+        return TextClassifier(vocabulary: v, classes: try c.positive("classes"), embeddingSize: e, hiddenUnits: h, dropoutRate: try c.rate("dropout"), name: c.name)
+    }
+}
+
+extension FastTextClassifier: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, d) = (try c.count("vocabulary"), try c.positive("dimension"))
+        try c.checkTable(v, d)
+        return FastTextClassifier(vocabulary: v, classes: try c.positive("classes"), dimension: d, dropoutRate: try c.rate("dropout"), name: c.name)
+    }
+}
+
+extension TextCNN: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, e, f, widths) = (try c.count("vocabulary"), try c.positive("embedding_size"), try c.positive("filters"), try c.ints("widths"))
+        guard !widths.isEmpty, widths.count <= 16, widths.allSatisfy({ (1...1024).contains($0) }) else {
+            throw .invalidArgument("TextCNN \(c.name): config field \"widths\" must be 1 to 16 widths in 1...1024, got \(widths)")
+        }
+        try c.checkTable(v + widths.reduce(0, +) * f, Swift.max(e, f))
+        return TextCNN(vocabulary: v, classes: try c.positive("classes"), embeddingSize: e, filters: f, widths: widths, dropoutRate: try c.rate("dropout"),
+                       embeddingDropout: try c.rate("embedding_dropout"), name: c.name)
+    }
+}
+
+extension BiLSTMClassifier: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, e, u) = (try c.count("vocabulary"), try c.positive("embedding_size"), try c.positive("units"))
+        try c.checkTable(v + 8 * u, Swift.max(e, u))
+        return BiLSTMClassifier(vocabulary: v, classes: try c.positive("classes"), embeddingSize: e, units: u, dropoutRate: try c.rate("dropout"), name: c.name)
+    }
+}
+
+extension TransformerTextClassifier: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, length, width) = (try c.count("vocabulary"), try c.count("max_length"), try c.positive("width"))
+        let (heads, layers) = (try c.positive("heads"), try c.int("layers"))
+        guard width % heads == 0, (0...1024).contains(layers) else {
+            throw .invalidArgument("TransformerTextClassifier \(c.name): \(layers) layers of width \(width) in \(heads) heads cannot be built")
+        }
+        try c.checkTable(v + length + 12 * layers * width, width)
+        return TransformerTextClassifier(vocabulary: v, classes: try c.positive("classes"), maxLength: length, width: width, heads: heads, layers: layers,
+                                         dropoutRate: try c.rate("dropout"), name: c.name)
     }
 }

@@ -13,7 +13,7 @@ import Nabla
 /// let loss = gpt.loss(tokens, targets)  // mean cross-entropy over every position
 /// ```
 public final class GPT: Model {
-    public let vocabulary: Int, context: Int, dModel: Int
+    public let vocabulary: Int, context: Int, dModel: Int, heads: Int
     public let tokens: Embedding
     public let positions: PositionalEmbedding
     public let blocks: [TransformerBlock]
@@ -22,6 +22,7 @@ public final class GPT: Model {
     public let head: Dense?
     public let useBias: Bool
     public let embeddingDropout: Dropout
+    public let initialization: Initialization
 
     /// How the weights start: nanoGPT's N(0, 0.02) scheme, or PyTorch's layer defaults as in
     /// makemore (Linear U(±1/√fanIn), embeddings N(0, 1)).
@@ -32,7 +33,9 @@ public final class GPT: Model {
         self.vocabulary = vocabulary
         self.context = context
         self.dModel = dModel
+        self.heads = heads
         self.useBias = useBias
+        self.initialization = initialization
         embeddingDropout = Dropout(rate: dropout)
         let nano = initialization == .nanoGPT
         let embedding: Initializer = nano ? .randomNormal(std: 0.02) : .randomNormal(std: 1)
@@ -53,6 +56,12 @@ public final class GPT: Model {
 
     public override var typeName: String { "GPT" }
 
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(vocabulary), "context": JSONValue(context), "layers": JSONValue(blocks.count), "heads": JSONValue(heads),
+         "d_model": JSONValue(dModel), "use_bias": JSONValue(useBias), "tied_embedding": JSONValue(head == nil),
+         "initialization": JSONValue(initialization.rawValue), "dropout": JSONValue(embeddingDropout.rate)]
+    }
+
     public override func forward(_ ids: Tensor) -> Tensor {
         var h = embeddingDropout(positions(tokens(ids)))
         for block in blocks { h = block(h) }
@@ -68,5 +77,19 @@ public final class GPT: Model {
         let logits = self(ids)
         let (b, t) = (ids.shape[0], ids.shape[1])
         return crossEntropy(logits: logits.reshaped([b * t, vocabulary]), labels: targets.reshaped([b * t]), ignoreIndex: -1)
+    }
+}
+
+extension GPT: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (vocabulary, context, width) = (try c.count("vocabulary"), try c.count("context"), try c.positive("d_model"))
+        let (layers, heads) = (try c.int("layers"), try c.positive("heads"))
+        guard width % heads == 0, (0...1024).contains(layers) else {
+            throw .invalidArgument("GPT \(c.name): \(layers) layers of width \(width) in \(heads) heads cannot be built")
+        }
+        try c.checkTable(vocabulary + context + 12 * layers * width, width)
+        return GPT(vocabulary: vocabulary, context: context, layers: layers, heads: heads, dModel: width, useBias: try c.bool("use_bias"),
+                   tiedEmbedding: try c.bool("tied_embedding"), initialization: try c.choice("initialization", Initialization.self),
+                   dropout: try c.rate("dropout"), name: c.name)
     }
 }

@@ -16,10 +16,14 @@ public final class BigramModel: Model, CharacterModel {
     public let table: Embedding
     public var context: Int { 1 }
 
-    public init(vocabulary: Int) {
+    public init(vocabulary: Int, name: String? = nil) {
         table = Embedding(inputDim: vocabulary, outputDim: vocabulary, initializer: .zeros)
-        super.init(name: "bigram")
+        super.init(name: name ?? "bigram")
     }
+
+    public override var typeName: String { "BigramModel" }
+
+    public override var config: [String: JSONValue] { ["vocabulary": JSONValue(table.inputDim)] }
 
     public override func forward(_ ids: Tensor) -> Tensor { table(ids) }
 
@@ -41,13 +45,20 @@ public final class MLPLanguageModel: Model, CharacterModel {
     /// The token that stands before the first one (makemore's "."; `nabla lm` uses the newline).
     public let padToken: Int32
 
-    public init(vocabulary: Int, context: Int = 3, embeddingSize: Int = 10, hiddenUnits: Int = 200, padToken: Int32 = 0) {
+    public init(vocabulary: Int, context: Int = 3, embeddingSize: Int = 10, hiddenUnits: Int = 200, padToken: Int32 = 0, name: String? = nil) {
         self.context = context
         self.padToken = padToken
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, initializer: .randomNormal(std: 1))
         hidden = Dense(units: hiddenUnits, activation: .tanh, inputDim: context * embeddingSize)
         output = Dense(units: vocabulary, inputDim: hiddenUnits)
-        super.init(name: "mlp_lm")
+        super.init(name: name ?? "mlp_lm")
+    }
+
+    public override var typeName: String { "MLPLanguageModel" }
+
+    public override var config: [String: JSONValue] {
+        ["vocabulary": JSONValue(embedding.inputDim), "context": JSONValue(context), "embedding_size": JSONValue(embedding.outputDim),
+         "hidden_units": JSONValue(hidden.units), "pad_token": JSONValue(Int(padToken))]
     }
 
     public override func forward(_ contexts: Tensor) -> Tensor {
@@ -83,13 +94,20 @@ public final class RecurrentLanguageModel: Model, CharacterModel {
     public let recurrent: Recurrent
     public let head: Dense
 
-    public init(_ cell: RecurrentCell, vocabulary: Int, context: Int, embeddingSize: Int = 32, units: Int = 256) {
+    public init(_ cell: RecurrentCell, vocabulary: Int, context: Int, embeddingSize: Int = 32, units: Int = 256, name: String? = nil) {
         self.context = context
         embedding = Embedding(inputDim: vocabulary, outputDim: embeddingSize, initializer: .randomNormal(std: 0.1))
         recurrent = Recurrent(cell, units: units, returnSequences: true)
         recurrent.buildIfNeeded([[context, embeddingSize]])
         head = Dense(units: vocabulary, inputDim: units)
-        super.init(name: "\(cell.rawValue)_lm")
+        super.init(name: name ?? "\(cell.rawValue)_lm")
+    }
+
+    public override var typeName: String { "RecurrentLanguageModel" }
+
+    public override var config: [String: JSONValue] {
+        ["cell": JSONValue(recurrent.cell.rawValue), "vocabulary": JSONValue(embedding.inputDim), "context": JSONValue(context),
+         "embedding_size": JSONValue(embedding.outputDim), "units": JSONValue(recurrent.units)]
     }
 
     public override func forward(_ ids: Tensor) -> Tensor { head(recurrent(embedding(ids))) }
@@ -137,3 +155,29 @@ import Glibc
 import Darwin
 #endif
 @inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }
+
+extension BigramModel: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let v = try c.count("vocabulary")
+        try c.checkTable(v, v)
+        return BigramModel(vocabulary: v, name: c.name)
+    }
+}
+
+extension MLPLanguageModel: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, context, e, h) = (try c.count("vocabulary"), try c.positive("context"), try c.positive("embedding_size"), try c.positive("hidden_units"))
+        try c.checkTable(v + context * h + h, Swift.max(e, h))
+        let pad = try c.int("pad_token")
+        guard (0..<v).contains(pad) else { throw .invalidArgument("MLPLanguageModel \(c.name): pad_token \(pad) is outside the vocabulary of \(v)") }
+        return MLPLanguageModel(vocabulary: v, context: context, embeddingSize: e, hiddenUnits: h, padToken: Int32(pad), name: c.name)
+    }
+}
+
+extension RecurrentLanguageModel: ConfigurableLayer {
+    public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        let (v, context, e, u) = (try c.count("vocabulary"), try c.count("context"), try c.positive("embedding_size"), try c.positive("units"))
+        try c.checkTable(v + e + 4 * u, Swift.max(e, u))
+        return RecurrentLanguageModel(try c.choice("cell", RecurrentCell.self), vocabulary: v, context: context, embeddingSize: e, units: u, name: c.name)
+    }
+}
