@@ -18,11 +18,13 @@ extension Model {
                              kerasShape(t.shape), Model.grouped(layer.parameterCount), connected])
             }
         } else if layers.isEmpty {
-            // A subclassed model (GPT, the text models): its layers as Keras lists them, in the order
-            // they are declared, with the output shape each was built for.
-            for case let layer as Layer in children().map(\.module) {
+            // A subclassed model (GPT, the text models): its layers in the order they are declared, by
+            // property name (stable across save and load, unlike generated layer names), with the
+            // output shape each was built for.
+            for (property, child) in children() {
+                guard let layer = child as? Layer else { continue }
                 let out = layer.builtInputShapes.map { kerasShape([nil] + layer.outputShape(for: $0)) } ?? "?"
-                rows.append(["\(layer.name) (\(layer.typeName))", out, Model.grouped(layer.parameterCount)])
+                rows.append(["\(property) (\(layer.typeName))", out, Model.grouped(layer.parameterCount)])
             }
         } else {
             var shape = expectedInputShapes?.first
