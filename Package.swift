@@ -2,7 +2,7 @@
 import Foundation
 import PackageDescription
 
-// Arrows point one way: NablaCLI and the examples → Nabla → CNablaKernels.
+// Arrows point one way: NablaCLI and the examples → NablaNN, NablaData → Nabla → CNablaKernels.
 let package = Package(
     name: "Nabla",
     platforms: [.macOS(.v13)],
@@ -25,8 +25,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Tensors, ops with their gradients, autograd, random numbers.
         .target(name: "Nabla", dependencies: ["CNablaKernels", "CZlib"]),
-        // Layers, losses, optimizers, metrics, the Keras-style Model, callbacks.
-        .target(name: "NablaNN", dependencies: ["Nabla"]),
+        // Layers, losses, optimizers, metrics, the Keras-style Model, callbacks. The optimizers call
+        // their fused update kernels (optim.c) directly.
+        .target(name: "NablaNN", dependencies: ["Nabla", "CNablaKernels"]),
         // Data sets and readers: the embedded digits, CSV files, splits.
         .target(name: "NablaData", dependencies: ["Nabla", "CZlib"]),
         .executableTarget(

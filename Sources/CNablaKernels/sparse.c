@@ -72,32 +72,3 @@ long nabla_embedding_bag_backward_f32(const int32_t *ids, long bags, long length
     for (long i = 0; i < k; i++) slot[out_rows[i]] = -1;
     return k;
 }
-
-void nabla_sparse_sgd_f32(float *p, long d, const int32_t *rows, long k, const float *values, float lr, float decay) {
-    for (long i = 0; i < k; i++) {
-        float *restrict pr = p + (long)rows[i] * d;
-        const float *restrict g = values + i * d;
-        for (long c = 0; c < d; c++) pr[c] = pr[c] * decay - lr * g[c];
-    }
-}
-
-void nabla_sparse_adam_f32(float *p, float *m, float *v, long d, const int32_t *rows, long k, const float *values,
-                           float b1, float b2, float eps, float step, float decay) {
-    for (long i = 0; i < k; i++) {
-        long o = (long)rows[i] * d;
-        nabla_adam_f32(p + o, values + i * d, m + o, v + o, d, b1, b2, eps, step, decay);
-    }
-}
-
-void nabla_sparse_adagrad_f32(float *p, float *acc, long d, const int32_t *rows, long k, const float *values, float lr, float eps,
-                              float decay) {
-    for (long i = 0; i < k; i++) {
-        float *restrict pr = p + (long)rows[i] * d;
-        float *restrict ar = acc + (long)rows[i] * d;
-        const float *restrict g = values + i * d;
-        for (long c = 0; c < d; c++) {
-            ar[c] += g[c] * g[c];
-            pr[c] = pr[c] * decay - lr * g[c] / (sqrtf(ar[c]) + eps);
-        }
-    }
-}

@@ -15,7 +15,7 @@ public struct TensorDataset: Dataset, @unchecked Sendable {
     public let transform: ((Tensor) -> Tensor)?
 
     public init(_ x: Tensor, _ y: Tensor, transform: ((Tensor) -> Tensor)? = nil) {
-        precondition(x.shape.first == y.shape.first, "TensorDataset: \(x.shape.first ?? 0) inputs but \(y.shape.first ?? 0) targets")
+        nablaPrecondition(x.shape.first == y.shape.first, "TensorDataset: \(x.shape.first ?? 0) inputs but \(y.shape.first ?? 0) targets")
         self.x = x
         self.y = y
         self.transform = transform
@@ -50,7 +50,7 @@ public final class DataLoader: BatchSource, @unchecked Sendable {
 
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, prefetch: Bool = true,
                 seed: UInt64? = nil) {
-        precondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
+        nablaPrecondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -124,7 +124,7 @@ public struct ImageAugmentation: Sendable {
     }
 
     public func callAsFunction(_ batch: Tensor) -> Tensor {
-        precondition(batch.rank == 4, "ImageAugmentation: needs [batch, height, width, channels], got \(batch.shape)")
+        nablaPrecondition(batch.rank == 4, "ImageAugmentation: needs [batch, height, width, channels], got \(batch.shape)")
         let (n, h, w, c) = (batch.shape[0], batch.shape[1], batch.shape[2], batch.shape[3])
         let src = batch.cast(to: .float32).toArray(Float.self)
         var out = [Float](repeating: 0, count: src.count)

@@ -95,7 +95,7 @@ public struct LabelledTexts: Sendable, Equatable {
 
     /// Rows given directly.
     public init(labels: [String], texts: [String]) {
-        precondition(labels.count == texts.count, "LabelledTexts: \(labels.count) labels for \(texts.count) texts")
+        nablaPrecondition(labels.count == texts.count, "LabelledTexts: \(labels.count) labels for \(texts.count) texts")
         self.labels = labels
         self.texts = texts
         origins = labels.indices.map { "row \($0 + 1)" }

@@ -227,7 +227,7 @@ public struct TextVectorization: Codable, Equatable, Sendable {
 /// let (x, y) = languageModelBatch(tokens, context: 64, batchSize: 12)
 /// ```
 public func languageModelBatch(_ tokens: [Int32], context: Int, batchSize: Int, generator: RandomGenerator = .current) -> (Tensor, Tensor) {
-    precondition(tokens.count > context, "languageModelBatch: \(tokens.count) tokens are not more than the context \(context)")
+    nablaPrecondition(tokens.count > context, "languageModelBatch: \(tokens.count) tokens are not more than the context \(context)")
     var x: [Int32] = [], y: [Int32] = []
     x.reserveCapacity(batchSize * context)
     y.reserveCapacity(batchSize * context)
@@ -262,6 +262,6 @@ public func lineModelRows(_ lines: some Collection<[Int32]>, length: Int, start:
 /// `batchSize` random lines (with replacement) as `lineModelRows`.
 public func lineModelBatch(_ lines: [[Int32]], length: Int, batchSize: Int, start: Int32,
                            generator: RandomGenerator = .current) -> (Tensor, Tensor) {
-    precondition(!lines.isEmpty, "lineModelBatch: no lines")
+    nablaPrecondition(!lines.isEmpty, "lineModelBatch: no lines")
     return lineModelRows((0..<batchSize).map { _ in lines[generator.nextInt(below: lines.count)] }, length: length, start: start)
 }

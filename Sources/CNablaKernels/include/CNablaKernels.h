@@ -84,7 +84,7 @@ void nabla_embedding_bag_f32(const float *table, const int32_t *ids, long bags, 
 long nabla_embedding_bag_backward_f32(const int32_t *ids, long bags, long length, int32_t pad, int mean, const float *g, long d,
                                       long table_rows, int32_t *out_rows, float *out_values);
 /// Updates of only the rows listed (each once): p[r] = p[r]·decay − lr·g (SGD); Adam as
-/// `nabla_adam_f32` on each row (lazy Adam); Adagrad acc[r] += g², p[r] = p[r]·decay − lr·g/(√acc + eps).
+/// `nabla_adam_f32` on each row (lazy Adam); Adagrad acc[r] += g², p[r] = p[r]·decay − lr·g/√(acc + eps) (Keras's ε inside the root).
 void nabla_sparse_sgd_f32(float *p, long d, const int32_t *rows, long k, const float *values, float lr, float decay);
 void nabla_sparse_adam_f32(float *p, float *m, float *v, long d, const int32_t *rows, long k, const float *values,
                            float b1, float b2, float eps, float step, float decay);

@@ -17,6 +17,8 @@ public struct RowSparseGradient: @unchecked Sendable {
     public let values: Tensor
     /// The shape of the table.
     public let denseShape: [Int]
+    /// Elements per row: the dense shape's product after the first axis.
+    public var rowWidth: Int { denseShape.dropFirst().reduce(1, *) }
 
     public init(rows: Tensor, values: Tensor, denseShape: [Int]) {
         nablaPrecondition(rows.dtype == .int32 && rows.rank == 1 && values.shape.first == rows.count,

@@ -13,12 +13,12 @@ public enum Parallel {
     }
 
     /// Elements below which an elementwise op stays on one thread.
-    static let elementwiseGrain = 1 << 15
+    package static let elementwiseGrain = 1 << 15
 
     /// Runs `body` over contiguous parts of `0..<n`, in parallel when each part gets at least
     /// `grain` items.
     @inline(__always)
-    static func forEachRange(_ n: Int, grain: Int = elementwiseGrain, _ body: (Range<Int>) -> Void) {
+    package static func forEachRange(_ n: Int, grain: Int = elementwiseGrain, _ body: (Range<Int>) -> Void) {
         if n < 2 * grain || nabla_thread_count() < 2 {
             body(0..<n)
             return

@@ -71,24 +71,24 @@ extension Double: FloatingElement {
     public static var dtype: DType { .float64 }
     public init(nablaDouble value: Double) { self = value }
     public var nablaDouble: Double { self }
-    @inline(__always) public static func exp(_ x: Double) -> Double { Glibc_exp(x) }
-    @inline(__always) public static func log(_ x: Double) -> Double { Glibc_log(x) }
-    @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc_log1p(x) }
-    @inline(__always) public static func expm1(_ x: Double) -> Double { Glibc_expm1(x) }
-    @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc_tanh(x) }
-    @inline(__always) public static func erf(_ x: Double) -> Double { Glibc_erf(x) }
-    @inline(__always) public static func pow(_ x: Double, _ y: Double) -> Double { Glibc_pow(x, y) }
+    @inline(__always) public static func exp(_ x: Double) -> Double { libm_exp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { libm_log(x) }
+    @inline(__always) public static func log1p(_ x: Double) -> Double { libm_log1p(x) }
+    @inline(__always) public static func expm1(_ x: Double) -> Double { libm_expm1(x) }
+    @inline(__always) public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
+    @inline(__always) public static func erf(_ x: Double) -> Double { libm_erf(x) }
+    @inline(__always) public static func pow(_ x: Double, _ y: Double) -> Double { libm_pow(x, y) }
     @inline(__always) public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
 }
 
-// The C library's Double functions under names that do not collide with the static requirements.
-@inline(__always) private func Glibc_exp(_ x: Double) -> Double { exp(x) }
-@inline(__always) private func Glibc_log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func Glibc_log1p(_ x: Double) -> Double { log1p(x) }
-@inline(__always) private func Glibc_expm1(_ x: Double) -> Double { expm1(x) }
-@inline(__always) private func Glibc_tanh(_ x: Double) -> Double { tanh(x) }
-@inline(__always) private func Glibc_erf(_ x: Double) -> Double { erf(x) }
-@inline(__always) private func Glibc_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+// The C math library's Double functions (Glibc or Darwin), under names that do not collide with the static requirements.
+@inline(__always) private func libm_exp(_ x: Double) -> Double { exp(x) }
+@inline(__always) private func libm_log(_ x: Double) -> Double { log(x) }
+@inline(__always) private func libm_log1p(_ x: Double) -> Double { log1p(x) }
+@inline(__always) private func libm_expm1(_ x: Double) -> Double { expm1(x) }
+@inline(__always) private func libm_tanh(_ x: Double) -> Double { tanh(x) }
+@inline(__always) private func libm_erf(_ x: Double) -> Double { erf(x) }
+@inline(__always) private func libm_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 
 extension Int32: TensorScalar {
     public static var dtype: DType { .int32 }

@@ -129,9 +129,10 @@ func shapeOrTrap<T>(_ body: () throws(ShapeError) -> T) -> T {
 }
 
 /// Stops the program with `message` when `condition` is false — in release builds too, where
-/// Swift's `precondition` drops its message. Core ops use it for programmer errors.
+/// Swift's `precondition` drops its message. Every module uses it for programmer errors (a shape
+/// that cannot fit, a negative size), so that the message says what went wrong in any build.
 @inline(__always)
-func nablaPrecondition(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+package func nablaPrecondition(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
                        file: StaticString = #fileID, line: UInt = #line) {
     if !condition() { fatalError(message(), file: file, line: line) }
 }

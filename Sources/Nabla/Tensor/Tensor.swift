@@ -49,9 +49,10 @@ public struct Tensor: @unchecked Sendable {
     /// Whether the tensor holds a single value and has no dimensions.
     public var isScalar: Bool { shape.isEmpty }
 
-    /// Typed pointer to the elements; the caller keeps `self` alive while using it.
+    /// Typed pointer to the elements; the caller keeps `self` alive while using it. Package access:
+    /// the optimizers in NablaNN update parameters in place through it.
     @inline(__always) @usableFromInline
-    func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+    package func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
         storage.data.assumingMemoryBound(to: T.self)
     }
 

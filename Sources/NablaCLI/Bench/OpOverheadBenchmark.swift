@@ -12,7 +12,7 @@ enum OpOverheadBenchmark {
                 var y = x
                 for _ in 0..<1000 { y = y * 1.0001 + 0.0001 }
                 y.sum().backward()
-                precondition(x.grad != nil)
+                nablaPrecondition(x.grad != nil, "op_overhead: the backward pass left no gradient")
             }
             best = min(best, t)
         }

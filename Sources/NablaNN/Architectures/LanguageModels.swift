@@ -140,7 +140,7 @@ public func sampleToken(_ logits: Tensor, temperature: Double = 1, topK: Int? = 
         scores = scores.map { $0 < cutoff ? -.infinity : $0 }
     }
     let m = scores.max() ?? 0
-    let weights = scores.map { Foundation_exp($0 - m) }
+    let weights = scores.map { Double.exp($0 - m) }
     var r = generator.nextDouble() * weights.reduce(0, +)
     for (i, w) in weights.enumerated() {
         r -= w
@@ -148,13 +148,6 @@ public func sampleToken(_ logits: Tensor, temperature: Double = 1, topK: Int? = 
     }
     return weights.count - 1
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }
 
 extension BigramModel: ConfigurableLayer {
     public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {

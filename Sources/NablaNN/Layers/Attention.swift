@@ -17,7 +17,7 @@ public final class MultiHeadAttention: Layer {
 
     public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, outputInitializer: Initializer? = nil, name: String? = nil) {
-        nablaCheck(heads > 0 && dModel % heads == 0, "MultiHeadAttention: dModel \(dModel) must divide into \(heads) heads")
+        nablaPrecondition(heads > 0 && dModel % heads == 0, "MultiHeadAttention: dModel \(dModel) must divide into \(heads) heads")
         self.heads = heads
         self.dModel = dModel
         self.causal = causal
@@ -94,7 +94,7 @@ public final class PositionalEmbedding: Layer {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        nablaCheck(x.shape[1] <= maxLength, "\(name): \(x.shape[1]) steps exceed the \(maxLength) positions")
+        nablaPrecondition(x.shape[1] <= maxLength, "\(name): \(x.shape[1]) steps exceed the \(maxLength) positions")
         return x + table!.value[0..<x.shape[1]]
     }
 

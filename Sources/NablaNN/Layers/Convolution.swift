@@ -29,9 +29,9 @@ public final class Conv2D: Layer {
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
                 dilationRate: (Int, Int) = (1, 1), groups: Int = 1, activation: ActivationFunction = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, name: String? = nil) {
-        nablaCheck(filters > 0 && kernelSize.0 > 0 && kernelSize.1 > 0 && strides.0 > 0 && strides.1 > 0 && dilationRate.0 > 0 && dilationRate.1 > 0,
+        nablaPrecondition(filters > 0 && kernelSize.0 > 0 && kernelSize.1 > 0 && strides.0 > 0 && strides.1 > 0 && dilationRate.0 > 0 && dilationRate.1 > 0,
                    "Conv2D: filters, kernel size, strides and dilation must be positive")
-        nablaCheck(groups > 0 && filters % groups == 0, "Conv2D: filters \(filters) must divide into \(groups) groups")
+        nablaPrecondition(groups > 0 && filters % groups == 0, "Conv2D: filters \(filters) must divide into \(groups) groups")
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
@@ -74,7 +74,7 @@ public final class Conv2D: Layer {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        nablaCheck(x.rank == 4, "\(name): expected input shape (None, height, width, channels), got \(x.shape)")
+        nablaPrecondition(x.rank == 4, "\(name): expected input shape (None, height, width, channels), got \(x.shape)")
         return activation(conv2d(x, kernel!.value, bias?.value, geometry: geometry(x.shape[1], x.shape[2]), groups: groups))
     }
 

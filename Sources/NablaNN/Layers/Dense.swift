@@ -18,7 +18,7 @@ public final class Dense: Layer {
     public init(units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 inputDim: Int? = nil, name: String? = nil) {
-        nablaCheck(units > 0, "Dense: units must be positive, got \(units)")
+        nablaPrecondition(units > 0, "Dense: units must be positive, got \(units)")
         self.units = units
         self.activation = activation
         self.useBias = useBias
@@ -46,7 +46,7 @@ public final class Dense: Layer {
 
     public override func forward(_ x: Tensor) -> Tensor {
         guard let kernel else { fatalError("\(name): used before it was built") }
-        nablaCheck(x.shape.last == kernel.shape[0],
+        nablaPrecondition(x.shape.last == kernel.shape[0],
                    "\(name): expected input shape \(kerasShape([nil] + [kernel.shape[0]])) (last dimension \(kernel.shape[0])), got \(x.shape)")
         return activation(linear(x, kernel.value, bias?.value))
     }

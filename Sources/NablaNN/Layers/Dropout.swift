@@ -11,7 +11,7 @@ public final class Dropout: Layer {
     private let own: RandomGenerator?
 
     public init(rate: Double, seed: UInt64? = nil, name: String? = nil) {
-        nablaCheck(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
+        nablaPrecondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
         self.rate = rate
         self.own = seed.map { RandomGenerator(seed: $0) }
         super.init(name: name)
@@ -31,7 +31,7 @@ public final class SpatialDropout2D: Layer {
     public let rate: Double
 
     public init(rate: Double, name: String? = nil) {
-        nablaCheck(rate >= 0 && rate < 1, "SpatialDropout2D: rate must be in [0, 1), got \(rate)")
+        nablaPrecondition(rate >= 0 && rate < 1, "SpatialDropout2D: rate must be in [0, 1), got \(rate)")
         self.rate = rate
         super.init(name: name)
     }

@@ -51,7 +51,7 @@ open class Layer: Module {
 
     /// The computation on several inputs; by default the single-input `forward`.
     open func forward(_ inputs: [Tensor]) -> Tensor {
-        nablaCheck(inputs.count == 1, "\(name): expects 1 input, got \(inputs.count)")
+        nablaPrecondition(inputs.count == 1, "\(name): expects 1 input, got \(inputs.count)")
         return forward(inputs[0])
     }
 
@@ -132,11 +132,4 @@ enum LayerNames {
             return n == 0 ? base : "\(base)_\(n)"
         }
     }
-}
-
-/// Stops the program with a message that names the problem (release builds too).
-@inline(__always)
-func nablaCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                file: StaticString = #fileID, line: UInt = #line) {
-    if !condition() { fatalError(message(), file: file, line: line) }
 }

@@ -105,7 +105,7 @@ public final class GlobalPooling: Layer {
     /// ```
     public override func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
         guard let mask else { return forward(x) }
-        nablaCheck(x.rank == 3 && mask.shape == [x.shape[0], x.shape[1]],
+        nablaPrecondition(x.rank == 3 && mask.shape == [x.shape[0], x.shape[1]],
                    "\(name): mask \(mask.shape) does not match the input \(x.shape): expected [\(x.shape.first ?? 0), \(x.shape.dropFirst().first ?? 0)]")
         let keep = (mask.dtype == .bool ? mask : mask .!= 0).unsqueezed(axis: 2)   // [B, T, 1]
         if kind == .max { return select(keep, x, Tensor(-Double.infinity, dtype: x.dtype)).max(axes: [1]) }

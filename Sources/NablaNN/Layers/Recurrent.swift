@@ -35,7 +35,7 @@ public final class Recurrent: Layer {
 
     public init(_ cell: RecurrentCell, units: Int, returnSequences: Bool = false, returnState: Bool = false,
                 goBackwards: Bool = false, name: String? = nil) {
-        nablaCheck(units > 0, "\(cell): units must be positive")
+        nablaPrecondition(units > 0, "\(cell): units must be positive")
         self.cell = cell
         self.units = units
         self.returnSequences = returnSequences
@@ -87,7 +87,7 @@ public final class Recurrent: Layer {
     /// and skipping the steps where `mask` [batch, steps] is false.
     public func callWithState(_ x: Tensor, initialState: [Tensor]? = nil, mask: Tensor? = nil) -> (output: Tensor, states: [Tensor]) {
         buildIfNeeded([Array(x.shape.dropFirst())])
-        nablaCheck(x.rank == 3, "\(name): expected input shape (None, steps, features), got \(x.shape)")
+        nablaPrecondition(x.rank == 3, "\(name): expected input shape (None, steps, features), got \(x.shape)")
         let (b, t) = (x.shape[0], x.shape[1])
         let u = units
         // The input projection for every step at once: [B, T, gates·u].
@@ -96,7 +96,7 @@ public final class Recurrent: Layer {
         var c = initialState.flatMap { $0.count > 1 ? $0[1] : nil } ?? Tensor.zeros([b, u], dtype: x.dtype)
         var outputs: [Tensor] = []
         if let mask {
-            nablaCheck(mask.shape == [b, t], "\(name): mask \(mask.shape) does not match the input's [batch, steps] = [\(b), \(t)]")
+            nablaPrecondition(mask.shape == [b, t], "\(name): mask \(mask.shape) does not match the input's [batch, steps] = [\(b), \(t)]")
         }
         let keep = mask.map { ($0.dtype == .bool ? $0 : $0 .!= 0).unsqueezed(axis: 2) }   // [B, T, 1]
         let steps = goBackwards ? Array((0..<t).reversed()) : Array(0..<t)

@@ -50,7 +50,7 @@ open class Model: Layer {
         }
         structureDidChange()
         for i in inputs {
-            nablaCheck(i.layer is InputLayer, "Model: every input must come from Input(shape:)")
+            nablaPrecondition(i.layer is InputLayer, "Model: every input must come from Input(shape:)")
         }
         buildIfNeeded(inputs.map(\.sampleShape))
     }
@@ -85,7 +85,7 @@ open class Model: Layer {
     /// Runs the model on one input per model input, returning one tensor per output.
     open func forwardAll(_ inputs: [Tensor]) -> [Tensor] {
         guard isFunctional else { return [forward(inputs)] }
-        nablaCheck(inputs.count == graphInputs.count, "\(name): expects \(graphInputs.count) inputs, got \(inputs.count)")
+        nablaPrecondition(inputs.count == graphInputs.count, "\(name): expects \(graphInputs.count) inputs, got \(inputs.count)")
         var values: [ObjectIdentifier: Tensor] = [:], masks: [ObjectIdentifier: Tensor] = [:]
         for (s, x) in zip(graphInputs, inputs) { values[ObjectIdentifier(s)] = x }
         for s in plan where values[ObjectIdentifier(s)] == nil {
@@ -108,7 +108,7 @@ open class Model: Layer {
 
     open override func forward(_ inputs: [Tensor]) -> Tensor {
         if isFunctional { return forwardAll(inputs)[0] }
-        nablaCheck(inputs.count == 1, "\(name): expects 1 input, got \(inputs.count)")
+        nablaPrecondition(inputs.count == 1, "\(name): expects 1 input, got \(inputs.count)")
         return forward(inputs[0])
     }
 

@@ -1,7 +1,9 @@
 import Nabla
 
-/// The base of the optimizers: reads each trainable parameter's gradient, clips it, applies decoupled
-/// weight decay and the optimizer's fused update in place, and clears the gradient.
+/// The base of the optimizers: reads each trainable parameter's gradient, clips it, and hands it to
+/// the optimizer's update (dense, or row-sparse for sparse embeddings) with the one decoupled
+/// weight-decay factor, then clears the gradient. Each optimizer's rule lives beside its class
+/// (SGD.swift, Adam.swift, RMSprop.swift, Adagrad.swift).
 ///
 /// ```swift
 /// let optimizer = Adam(learningRate: 1e-3)
@@ -40,8 +42,17 @@ open class Optimizer: @unchecked Sendable {
     /// State tensors per parameter (Adam: m and v).
     open func makeSlots(for parameter: Tensor) -> [Tensor] { [] }
 
-    /// Updates `parameter` in place from `grad` and its `slots`.
-    open func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {}
+    /// Updates `parameter` in place from `grad` and its `slots`, first multiplying it by `decay`
+    /// (decoupled weight decay: 1 − lr·weightDecay, or 1 for none). Each optimizer's rule, and the
+    /// fused kernel behind it, is written beside its class.
+    /// - Parameters:
+    ///   - parameter: the values to update in place.
+    ///   - grad: the gradient (already clipped).
+    ///   - slots: the optimizer's state for this parameter, from `makeSlots`.
+    ///   - learningRate: this step's learning rate.
+    ///   - iteration: the 1-based step count.
+    ///   - decay: the factor the weights are multiplied by before the step.
+    open func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int, decay: Double) {}
 
     /// Updates only the rows of a row-sparse gradient (embeddings with `sparse`), applying `decay`
     /// (decoupled weight decay) to those rows only; returns false where the optimizer has no sparse
@@ -73,12 +84,15 @@ open class Optimizer: @unchecked Sendable {
                 let s = slots[key] ?? makeSlots(for: p.value)
                 slots[key] = s
                 let decay = weightDecay != 0 && decays?(p) ?? true ? 1 - lr * weightDecay : 1
+                if let sg {
+                    nablaPrecondition(sg.denseShape == p.shape && sg.values.dtype == p.value.dtype,
+                                      "\(name): a sparse gradient \(sg.denseShape) \(sg.values.dtype) for a parameter \(p.shape) \(p.value.dtype)")
+                }
                 if let sg, stepSparse(p.value, grad: sg, slots: s, learningRate: lr, iteration: iterations + 1, decay: decay) {
                     p.value.zeroGrad()
                     continue
                 }
-                if decay != 1 { InPlaceUpdate.scale(p.value, by: decay) }
-                step(p.value, grad: g ?? p.grad!, slots: s, learningRate: lr, iteration: iterations + 1)
+                step(p.value, grad: g ?? p.grad!, slots: s, learningRate: lr, iteration: iterations + 1, decay: decay)
                 p.value.zeroGrad()
             }
         }
@@ -86,16 +100,16 @@ open class Optimizer: @unchecked Sendable {
     }
 
     private func clip(_ grads: inout [Tensor]) {
-        if let clipValue { for g in grads { InPlaceUpdate.clip(g, limit: clipValue) } }
+        if let clipValue { for g in grads { g.clampInPlace(limit: clipValue) } }
         if let clipNorm {
             for g in grads {
                 let norm = sqrt(square(g).sum()).item(Double.self)
-                if norm > clipNorm { InPlaceUpdate.scale(g, by: clipNorm / norm) }
+                if norm > clipNorm { g.scaleInPlace(by: clipNorm / norm) }
             }
         }
         if let globalClipNorm {
             let total = grads.reduce(0.0) { $0 + square($1).sum().item(Double.self) }.squareRoot()
-            if total > globalClipNorm { for g in grads { InPlaceUpdate.scale(g, by: globalClipNorm / total) } }
+            if total > globalClipNorm { for g in grads { g.scaleInPlace(by: globalClipNorm / total) } }
         }
     }
 
@@ -140,137 +154,5 @@ open class Optimizer: @unchecked Sendable {
         case "adagrad": return Adagrad()
         default: throw .unknownName(kind: "optimizer", name: name, valid: ["adagrad", "adam", "adamw", "rmsprop", "sgd"])
         }
-    }
-}
-
-/// Stochastic gradient descent with optional momentum and Nesterov momentum (Keras's defaults:
-/// learning rate 0.01, no momentum).
-public final class SGD: Optimizer, @unchecked Sendable {
-    public let momentum: Double
-    public let nesterov: Bool
-
-    public init(learningRate: Double = 0.01, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
-        self.momentum = momentum
-        self.nesterov = nesterov
-        super.init(learningRate: learningRate, weightDecay: weightDecay)
-    }
-
-    public override var name: String { "sgd" }
-
-    public override func makeSlots(for parameter: Tensor) -> [Tensor] { momentum == 0 ? [] : [Tensor.zeros(like: parameter)] }
-
-    public override func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {
-        InPlaceUpdate.sgd(parameter, grad: grad, velocity: slots.first, learningRate: learningRate, momentum: momentum,
-                          nesterov: nesterov, weightDecay: 0)
-    }
-
-    /// Without momentum, the same result as the dense step, on the touched rows only.
-    public override func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
-                                    decay: Double) -> Bool {
-        guard momentum == 0, parameter.dtype == .float32 else { return false }
-        InPlaceUpdate.sparseSGD(parameter, grad: grad, learningRate: learningRate, decay: decay)
-        return true
-    }
-}
-
-/// Adam with Keras's defaults (learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7).
-public class Adam: Optimizer, @unchecked Sendable {
-    public let beta1: Double
-    public let beta2: Double
-    public let epsilon: Double
-
-    public init(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
-                weightDecay: Double = 0) {
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        super.init(learningRate: learningRate, weightDecay: weightDecay)
-    }
-
-    public override var name: String { "adam" }
-
-    public override func makeSlots(for parameter: Tensor) -> [Tensor] { [Tensor.zeros(like: parameter), Tensor.zeros(like: parameter)] }
-
-    public override func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {
-        InPlaceUpdate.adam(parameter, grad: grad, m: slots[0], v: slots[1],
-                           .init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0,
-                                 decoupledWeightDecay: true, step: iteration))
-    }
-
-    /// Lazy Adam, as PyTorch's `SparseAdam`: the rows a batch used take the dense step; the moments
-    /// of the others wait instead of decaying (so the result differs from dense Adam on rows that
-    /// were skipped for some steps).
-    public override func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
-                                    decay: Double) -> Bool {
-        guard parameter.dtype == .float32 else { return false }
-        InPlaceUpdate.sparseAdam(parameter, grad: grad, m: slots[0], v: slots[1],
-                                 .init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0,
-                                       decoupledWeightDecay: true, step: iteration), decay: decay)
-        return true
-    }
-}
-
-/// Adam with decoupled weight decay (Keras's default decay 0.004).
-public final class AdamW: Adam, @unchecked Sendable {
-    public init(learningRate: Double = 0.001, weightDecay: Double = 0.004, beta1: Double = 0.9, beta2: Double = 0.999,
-                epsilon: Double = 1e-7) {
-        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
-    }
-
-    public override var name: String { "adamw" }
-}
-
-/// RMSprop with Keras's defaults (learning rate 0.001, ρ 0.9, no momentum, ε 1e-7).
-public final class RMSprop: Optimizer, @unchecked Sendable {
-    public let rho: Double
-    public let momentum: Double
-    public let epsilon: Double
-
-    public init(learningRate: Double = 0.001, rho: Double = 0.9, momentum: Double = 0, epsilon: Double = 1e-7, weightDecay: Double = 0) {
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        super.init(learningRate: learningRate, weightDecay: weightDecay)
-    }
-
-    public override var name: String { "rmsprop" }
-
-    public override func makeSlots(for parameter: Tensor) -> [Tensor] {
-        momentum == 0 ? [Tensor.zeros(like: parameter)] : [Tensor.zeros(like: parameter), Tensor.zeros(like: parameter)]
-    }
-
-    public override func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {
-        InPlaceUpdate.rmsprop(parameter, grad: grad, meanSquare: slots[0], velocity: slots.count > 1 ? slots[1] : nil,
-                              learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon)
-    }
-}
-
-/// Adagrad with Keras's defaults (learning rate 0.001, initial accumulator 0.1, ε 1e-7).
-public final class Adagrad: Optimizer, @unchecked Sendable {
-    public let initialAccumulator: Double
-    public let epsilon: Double
-
-    public init(learningRate: Double = 0.001, initialAccumulator: Double = 0.1, epsilon: Double = 1e-7, weightDecay: Double = 0) {
-        self.initialAccumulator = initialAccumulator
-        self.epsilon = epsilon
-        super.init(learningRate: learningRate, weightDecay: weightDecay)
-    }
-
-    public override var name: String { "adagrad" }
-
-    public override func makeSlots(for parameter: Tensor) -> [Tensor] {
-        [Tensor.full(parameter.shape, value: initialAccumulator, dtype: parameter.dtype)]
-    }
-
-    public override func step(_ parameter: Tensor, grad: Tensor, slots: [Tensor], learningRate: Double, iteration: Int) {
-        InPlaceUpdate.adagrad(parameter, grad: grad, accumulator: slots[0], learningRate: learningRate, epsilon: epsilon)
-    }
-
-    /// The same result as the dense step, on the touched rows only.
-    public override func stepSparse(_ parameter: Tensor, grad: RowSparseGradient, slots: [Tensor], learningRate: Double, iteration: Int,
-                                    decay: Double) -> Bool {
-        guard parameter.dtype == .float32 else { return false }
-        InPlaceUpdate.sparseAdagrad(parameter, grad: grad, accumulator: slots[0], learningRate: learningRate, epsilon: epsilon, decay: decay)
-        return true
     }
 }
