@@ -84,5 +84,3 @@ size_t nabla_allocator_cached_bytes(void) {
     unlock();
     return v;
 }
-
-_Thread_local int nabla_tls_grad_disabled = 0;

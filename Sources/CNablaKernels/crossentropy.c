@@ -52,43 +52,19 @@ ALWAYS_INLINE void xent_backward_body(void *ctx, long begin, long end) {
     }
 }
 
-NABLA_RANGE_VARIANTS(xent_forward, xent_forward_body)
-NABLA_RANGE_VARIANTS(xent_backward, xent_backward_body)
+NABLA_VARIANTS(xent_forward, (void *ctx, long begin, long end), (ctx, begin, end), xent_forward_body(ctx, begin, end);)
+NABLA_VARIANTS(xent_backward, (void *ctx, long begin, long end), (ctx, begin, end), xent_backward_body(ctx, begin, end);)
 
 static long rows_per_thread(long c) { long r = 16384 / (c > 0 ? c : 1); return r < 1 ? 1 : r; }
 
 void nabla_cross_entropy_f32(const float *z, const int32_t *labels, float *loss, float *lse, long n, long c,
                              int has_ignore, int32_t ignore) {
     xent_job job = {z, labels, NULL, loss, lse, NULL, c, ignore, has_ignore};
-    nabla_parallel_for(n, rows_per_thread(c), 1, xent_forward, &job);
+    nabla_parallel_for(n, rows_per_thread(c), 1, xent_forward_dispatch, &job);
 }
 
 void nabla_cross_entropy_backward_f32(const float *z, const int32_t *labels, const float *lse, const float *g, float *dz,
                                       long n, long c, int has_ignore, int32_t ignore) {
     xent_job job = {z, labels, g, NULL, (float *)lse, dz, c, ignore, has_ignore};
-    nabla_parallel_for(n, rows_per_thread(c), 1, xent_backward, &job);
-}
-
-// MARK: column sums (the bias gradient of a linear layer)
-
-NABLA_VARIANTS(column_sums, (const float *restrict g, long rows, long n, long c0, long c1, float *restrict out),
-               (g, rows, n, c0, c1, out),
-               for (long j = c0; j < c1; j++) out[j] = 0.0f;
-               for (long r = 0; r < rows; r++) {
-                   const float *restrict row = g + r * n;
-                   for (long j = c0; j < c1; j++) out[j] += row[j];
-               })
-
-typedef struct { const float *g; float *out; long rows, n; } colsum_job;
-
-static void colsum_range(void *ctx, long begin, long end) {
-    const colsum_job *j = (const colsum_job *)ctx;
-    column_sums_dispatch(j->g, j->rows, j->n, begin, end, j->out);
-}
-
-void nabla_column_sums_f32(const float *g, long rows, long n, float *out) {
-    colsum_job job = {g, out, rows, n};
-    long per = 32768 / (rows > 0 ? rows : 1);
-    per = (per + 15) / 16 * 16;
-    nabla_parallel_for(n, per < 16 ? 16 : per, 16, colsum_range, &job);
+    nabla_parallel_for(n, rows_per_thread(c), 1, xent_backward_dispatch, &job);
 }

@@ -4,6 +4,7 @@
 // which streams one B micro-panel from L1. Threads take disjoint parts of C (along the longer of m
 // and n) and pack their own panels, so they never wait for each other.
 #include "CNablaKernels.h"
+#include "cpu.h"
 #include "gemm_internal.h"
 #include <stdatomic.h>
 #include <string.h>

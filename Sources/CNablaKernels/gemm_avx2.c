@@ -1,17 +1,9 @@
 // The AVX2+FMA micro-kernel: a 6x16 float tile held in 12 ymm accumulators; each k step loads two
 // vectors of B and broadcasts six scalars of A (the BLIS/GotoBLAS register blocking).
 #if defined(__x86_64__)
+#include "cpu.h"
 #include "gemm_internal.h"
 #include <immintrin.h>
-
-int nabla_cpu_has_avx2_fma(void) {
-    static int cached = -1; // racing first calls all store the same answer
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
 
 #define NABLA_ROW(ap, c0, c1)                                  \
     {                                                          \

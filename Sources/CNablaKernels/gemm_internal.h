@@ -16,22 +16,11 @@ typedef void (*nabla_ukernel_fn)(long k, const float *a, long rs_a, long cs_a, c
                            float *c, long ldc, int accumulate
 void nabla_ukernel_portable(NABLA_UKERNEL_ARGS);
 #if defined(__x86_64__)
-int nabla_cpu_has_avx2_fma(void);
 void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS);
 void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst);
-/// nabla_sgemm on the calling thread only, for kernels that already run inside the thread pool;
-/// beta must be 0 or 1.
-void nabla_sgemm_serial(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *b, long ldb, float beta, float *c, long ldc);
-
 #endif
 #if defined(__aarch64__)
 void nabla_ukernel_neon(NABLA_UKERNEL_ARGS);
-/// nabla_sgemm on the calling thread only, for kernels that already run inside the thread pool;
-/// beta must be 0 or 1.
-void nabla_sgemm_serial(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *b, long ldb, float beta, float *c, long ldc);
-
 #endif
 
 /// nabla_sgemm on the calling thread only, for kernels that already run inside the thread pool;

@@ -2,6 +2,7 @@
 // and fused multi-head attention. Each is compiled for the baseline and for AVX2+FMA.
 #include <stdlib.h>
 #include "CNablaKernels.h"
+#include "gemm_internal.h"
 #include "variants.h"
 #include "vecmath.h"
 
@@ -59,9 +60,9 @@ void nabla_gelu_backward_f32(const float *x, const float *g, float *dx, long n) 
 #include "transformer_impl.h"
 
 // Range functions for the thread pool (float32: baseline and AVX2 twins).
-NABLA_RANGE_VARIANTS(ln_forward_f32, ln_forward_body_f32)
-NABLA_RANGE_VARIANTS(attn_forward_f32, attn_forward_body_f32)
-NABLA_RANGE_VARIANTS(attn_backward_f32, attn_backward_body_f32)
+NABLA_VARIANTS(ln_forward_f32, (void *ctx, long begin, long end), (ctx, begin, end), ln_forward_body_f32(ctx, begin, end);)
+NABLA_VARIANTS(attn_forward_f32, (void *ctx, long begin, long end), (ctx, begin, end), attn_forward_body_f32(ctx, begin, end);)
+NABLA_VARIANTS(attn_backward_f32, (void *ctx, long begin, long end), (ctx, begin, end), attn_backward_body_f32(ctx, begin, end);)
 static void ln_forward_f64(void *ctx, long b, long e) { ln_forward_body_f64(ctx, b, e); }
 static void attn_forward_f64(void *ctx, long b, long e) { attn_forward_body_f64(ctx, b, e); }
 static void attn_backward_f64(void *ctx, long b, long e) { attn_backward_body_f64(ctx, b, e); }
@@ -71,7 +72,7 @@ static long rows_per_task(long d) { long g = 16384 / (d > 0 ? d : 1); return g <
 void nabla_layernorm_f32(const float *x, const float *gamma, const float *beta, float *y, float *mean, float *rstd,
                          long rows, long d, float eps) {
     ln_job_f32 job = {x, gamma, beta, y, mean, rstd, d, eps};
-    nabla_parallel_for(rows, rows_per_task(d), 1, ln_forward_f32, &job);
+    nabla_parallel_for(rows, rows_per_task(d), 1, ln_forward_f32_dispatch, &job);
 }
 
 void nabla_layernorm_f64(const double *x, const double *gamma, const double *beta, double *y, double *mean,
@@ -98,7 +99,7 @@ typedef struct {
         ln_backward_rows_f32(j->x, j->gamma, j->mean, j->rstd, j->dy, j->dx, dg, db, r0, r1, j->d);  \
     }
 
-NABLA_RANGE_VARIANTS(ln_backward_chunks, LN_BACKWARD_BODY)
+NABLA_VARIANTS(ln_backward_chunks, (void *ctx, long begin, long end), (ctx, begin, end), LN_BACKWARD_BODY(ctx, begin, end);)
 
 void nabla_layernorm_backward_f32(const float *x, const float *gamma, const float *mean, const float *rstd,
                                   const float *dy, float *dx, float *dgamma, float *dbeta, long rows, long d) {
@@ -106,7 +107,7 @@ void nabla_layernorm_backward_f32(const float *x, const float *gamma, const floa
     if (chunks > rows) chunks = rows > 0 ? rows : 1;
     float *partial = (float *)calloc((size_t)(chunks * 2 * d), sizeof(float));
     ln_backward_job job = {x, gamma, mean, rstd, dy, dx, partial, rows, d, chunks, dgamma != NULL, dbeta != NULL};
-    nabla_parallel_for(chunks, 1, 1, ln_backward_chunks, &job);
+    nabla_parallel_for(chunks, 1, 1, ln_backward_chunks_dispatch, &job);
     for (long ch = 0; ch < chunks; ch++)
         for (long c = 0; c < d; c++) {
             if (dgamma) dgamma[c] += partial[ch * 2 * d + c];
@@ -122,7 +123,7 @@ void nabla_layernorm_backward_f64(const double *x, const double *gamma, const do
 
 void nabla_attention_f32(const float *qkv, float *y, float *lse, long b, long t, long h, long hd, int causal, float scale) {
     attn_job_f32 job = {qkv, NULL, NULL, y, lse, NULL, t, h, hd, causal, scale};
-    nabla_parallel_for(b * h, 1, 1, attn_forward_f32, &job);
+    nabla_parallel_for(b * h, 1, 1, attn_forward_f32_dispatch, &job);
 }
 
 void nabla_attention_f64(const double *qkv, double *y, double *lse, long b, long t, long h, long hd, int causal, double scale) {
@@ -133,7 +134,7 @@ void nabla_attention_f64(const double *qkv, double *y, double *lse, long b, long
 void nabla_attention_backward_f32(const float *qkv, const float *y, const float *lse, const float *dy, float *dqkv,
                                   long b, long t, long h, long hd, int causal, float scale) {
     attn_job_f32 job = {qkv, y, dy, NULL, (float *)lse, dqkv, t, h, hd, causal, scale};
-    nabla_parallel_for(b * h, 1, 1, attn_backward_f32, &job);
+    nabla_parallel_for(b * h, 1, 1, attn_backward_f32_dispatch, &job);
 }
 
 void nabla_attention_backward_f64(const double *qkv, const double *y, const double *lse, const double *dy, double *dqkv,

@@ -1,0 +1,10 @@
+// What the CPU can do, asked once: kernels choose their variant by it. Internal to CNablaKernels.
+#ifndef CNABLA_CPU_H
+#define CNABLA_CPU_H
+
+#if defined(__x86_64__)
+/// Whether the CPU has AVX2 and FMA (cached after the first call).
+int nabla_cpu_has_avx2_fma(void);
+#endif
+
+#endif

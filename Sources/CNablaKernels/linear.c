@@ -1,0 +1,40 @@
+// The bias of a linear layer: the output starts as the bias broadcast over rows, and the bias
+// gradient is the column sums of the output gradient.
+#include <string.h>
+#include "CNablaKernels.h"
+#include "variants.h"
+
+typedef struct { const void *row; void *out; long bytes; } rows_job;
+
+static void fill_rows(void *ctx, long begin, long end) {
+    const rows_job *j = (const rows_job *)ctx;
+    for (long r = begin; r < end; r++) memcpy((char *)j->out + r * j->bytes, j->row, (size_t)j->bytes);
+}
+
+void nabla_fill_rows(const void *row, void *out, long rows, long bytes) {
+    rows_job job = {row, out, bytes};
+    long per = (1L << 17) / (bytes > 0 ? bytes : 1);
+    nabla_parallel_for(rows, per < 1 ? 1 : per, 1, fill_rows, &job);
+}
+
+NABLA_VARIANTS(column_sums, (const float *restrict g, long rows, long n, long c0, long c1, float *restrict out),
+               (g, rows, n, c0, c1, out),
+               for (long j = c0; j < c1; j++) out[j] = 0.0f;
+               for (long r = 0; r < rows; r++) {
+                   const float *restrict row = g + r * n;
+                   for (long j = c0; j < c1; j++) out[j] += row[j];
+               })
+
+typedef struct { const float *g; float *out; long rows, n; } colsum_job;
+
+static void colsum_range(void *ctx, long begin, long end) {
+    const colsum_job *j = (const colsum_job *)ctx;
+    column_sums_dispatch(j->g, j->rows, j->n, begin, end, j->out);
+}
+
+void nabla_column_sums_f32(const float *g, long rows, long n, float *out) {
+    colsum_job job = {g, out, rows, n};
+    long per = 32768 / (rows > 0 ? rows : 1);
+    per = (per + 15) / 16 * 16;
+    nabla_parallel_for(n, per < 16 ? 16 : per, 16, colsum_range, &job);
+}
