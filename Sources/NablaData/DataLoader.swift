@@ -59,13 +59,13 @@ public final class DataLoader: BatchSource, @unchecked Sendable {
         self.own = seed.map { RandomGenerator(seed: $0) }
     }
 
-    public var batchCount: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
-    }
+    /// The batching shared with `Model.fit`.
+    var plan: IndexBatches { IndexBatches(count: dataset.count, batchSize: batchSize, dropLast: dropLast) }
+
+    public var batchCount: Int { plan.batchCount }
 
     public func epoch() -> AnyIterator<(Tensor, Tensor)> {
-        let order = shuffle ? generator.permutation(dataset.count) : Array(0..<dataset.count)
-        let batches = (0..<batchCount).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, order.count)]) }
+        let batches = plan.epoch(shuffledBy: shuffle ? generator : nil).map { Array($0) }
         var next = 0
         guard prefetch else {
             return AnyIterator {

@@ -1,4 +1,5 @@
-/// The elementwise functions of two tensors, applied with NumPy broadcasting.
+/// The elementwise functions of two tensors, applied with NumPy broadcasting: each case's forward
+/// loop and its gradients side by side, as `UnaryFunction` keeps its derivatives.
 enum BinaryFunction: Sendable {
     case add, subtract, multiply, divide, power, maximum, minimum
 
@@ -26,6 +27,22 @@ enum BinaryFunction: Sendable {
         case .power: loop(a, sa, b, sb, o, n) { T.pow($0, $1) }
         case .maximum: loop(a, sa, b, sb, o, n) { $0 >= $1 || $0.isNaN ? $0 : $1 }
         case .minimum: loop(a, sa, b, sb, o, n) { $0 <= $1 || $0.isNaN ? $0 : $1 }
+        }
+    }
+
+    /// The gradients with respect to both operands, given the output gradient `g`, the operands `x`
+    /// and `y` and the output `z` (before reduction to the operands' shapes).
+    func gradients(_ g: Tensor, x: Tensor, y: Tensor, z: Tensor) -> (Tensor, Tensor) {
+        switch self {
+        case .add: return (g, g)
+        case .subtract: return (g, -g)
+        case .multiply: return (g * y, g * x)
+        case .divide: return (g / y, -g * z / y)
+        case .power: return (g * y * Tensor.binaryKernel(.power, x, y - 1), g * z * log(x))
+        case .maximum, .minimum:
+            let pickX = self == .maximum ? (x .>= y) : (x .<= y)
+            let zero = Tensor.zeros([], dtype: g.dtype)
+            return (select(pickX, g, zero), select(pickX, zero, g))
         }
     }
 

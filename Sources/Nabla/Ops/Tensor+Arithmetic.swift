@@ -72,26 +72,8 @@ extension Tensor {
         guard a.node != nil || b.node != nil else { return out }
         let x = a.detached(), y = b.detached(), z = out
         return out.recorded("binary", a, b) { g in
-            let ga: Tensor?, gb: Tensor?
-            switch f {
-            case .add:
-                ga = g; gb = g
-            case .subtract:
-                ga = g; gb = -g
-            case .multiply:
-                ga = g * y; gb = g * x
-            case .divide:
-                ga = g / y; gb = -g * z / y
-            case .power:
-                ga = g * y * Tensor.binaryKernel(.power, x, y - 1)
-                gb = g * z * log(x)
-            case .maximum, .minimum:
-                let pickA = f == .maximum ? (x .>= y) : (x .<= y)
-                let zero = Tensor.zeros([], dtype: g.dtype)
-                ga = select(pickA, g, zero)
-                gb = select(pickA, zero, g)
-            }
-            return [a.node == nil ? nil : ga?.sumToShape(x.shape), b.node == nil ? nil : gb?.sumToShape(y.shape)]
+            let (ga, gb) = f.gradients(g, x: x, y: y, z: z)
+            return [a.node == nil ? nil : ga.sumToShape(x.shape), b.node == nil ? nil : gb.sumToShape(y.shape)]
         }
     }
 

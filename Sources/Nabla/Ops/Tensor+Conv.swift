@@ -98,18 +98,6 @@ private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, ge
     }
 }
 
-/// C[., cOff..] = op(A[., aOff..])·op(B[., bOff..]) with explicit leading dimensions.
-func gemmStrided(_ a: Tensor, _ aOff: Int, _ ta: Bool, _ b: Tensor, _ bOff: Int, _ tb: Bool, _ c: Tensor, _ cOff: Int,
-                 m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, beta: Double) {
-    if a.dtype == .float32 {
-        nabla_sgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Float.self) + aOff, lda, b.pointer(Float.self) + bOff, ldb,
-                    Float(beta), c.pointer(Float.self) + cOff, ldc)
-    } else {
-        nabla_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Double.self) + aOff, lda, b.pointer(Double.self) + bOff, ldb,
-                    beta, c.pointer(Double.self) + cOff, ldc)
-    }
-}
-
 /// Patch extraction for NHWC convolutions (and its adjoint): float32 in CNablaKernels' AVX2 loops,
 /// float64 (gradient checks) in the generic Swift loop below.
 enum Im2Col {

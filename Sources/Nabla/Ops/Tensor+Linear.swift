@@ -20,12 +20,7 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
         // Every output row starts as the bias; the GEMM then adds x·W onto it.
         nabla_fill_rows(bias.rawPointer, out.rawPointer, rows, n * x.dtype.byteSize)
     }
-    let beta: Float = bias == nil ? 0 : 1
-    if x.dtype == .float32 {
-        nabla_sgemm(0, 0, rows, n, k, 1, x.pointer(Float.self), k, weight.pointer(Float.self), n, beta, out.pointer(Float.self), n)
-    } else {
-        nabla_dgemm(0, 0, rows, n, k, 1, x.pointer(Double.self), k, weight.pointer(Double.self), n, Double(beta), out.pointer(Double.self), n)
-    }
+    gemmStrided(x, 0, false, weight, 0, false, out, 0, m: rows, n: n, k: k, lda: k, ldb: n, ldc: n, beta: bias == nil ? 0 : 1)
     guard isGradEnabled, x.node != nil || weight.node != nil || bias?.node != nil else { return out }
     let xs = x.detached(), ws = weight.detached()
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]

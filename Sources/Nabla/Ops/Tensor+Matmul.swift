@@ -85,12 +85,6 @@ extension Tensor {
 
     private static func kernel(_ a: Tensor, _ offA: Int, _ ta: Bool, _ b: Tensor, _ offB: Int, _ tb: Bool,
                                _ c: Tensor, _ offC: Int, _ m: Int, _ n: Int, _ k: Int, lda: Int, ldb: Int) {
-        if a.dtype == .float32 {
-            nabla_sgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Float.self) + offA, lda,
-                        b.pointer(Float.self) + offB, ldb, 0, c.pointer(Float.self) + offC, n)
-        } else {
-            nabla_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Double.self) + offA, lda,
-                        b.pointer(Double.self) + offB, ldb, 0, c.pointer(Double.self) + offC, n)
-        }
+        gemmStrided(a, offA, ta, b, offB, tb, c, offC, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: n, beta: 0)
     }
 }

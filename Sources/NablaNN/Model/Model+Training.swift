@@ -158,17 +158,11 @@ extension Model {
             validation = (inputs.map { Model.rows($0, rest) }, targets.map { Model.rows($0, rest) })
         }
 
-        let steps = (trainCount + batchSize - 1) / batchSize
-        return try runEpochs(steps: steps, epochs: epochs, verbose: verbose, validation: validation, validationBatchSize: batchSize,
+        let plan = IndexBatches(count: trainCount, batchSize: batchSize)
+        return try runEpochs(steps: plan.batchCount, epochs: epochs, verbose: verbose, validation: validation, validationBatchSize: batchSize,
                              callbacks: callbacks, initialEpoch: initialEpoch, checkFirstBatch: false) {
-            let order = shuffle ? RandomGenerator.current.permutation(trainCount) : Array(0..<trainCount)
-            var step = 0
-            return AnyIterator {
-                guard step < steps else { return nil }
-                let idx = order[(step * batchSize)..<Swift.min((step + 1) * batchSize, trainCount)]
-                step += 1
-                return (inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) })
-            }
+            var batches = plan.epoch(shuffledBy: shuffle ? .current : nil).makeIterator()
+            return AnyIterator { batches.next().map { idx in (inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) }) } }
         }
     }
 
@@ -276,12 +270,11 @@ extension Model {
         defer { train(wasTraining) }
         for m in metrics { m.reset() }
         let n = targets[0].shape[0]
-        let steps = (n + batchSize - 1) / batchSize
-        var bar = ProgressBar(target: steps, verbose: verbose)
+        let plan = IndexBatches(count: n, batchSize: batchSize)
+        var bar = ProgressBar(target: plan.batchCount, verbose: verbose)
         var lossSum = 0.0
         withNoGrad {
-            for step in 0..<steps {
-                let idx = Array(step * batchSize..<Swift.min((step + 1) * batchSize, n))[...]
+            for (step, idx) in plan.epoch(shuffledBy: nil).enumerated() {
                 let ys = targets.map { Model.rows($0, idx) }
                 let outputs = forwardAll(inputs.map { Model.rows($0, idx) })
                 lossSum += totalLoss(ys, outputs, loss).item(Double.self) * Double(idx.count)
@@ -314,13 +307,11 @@ extension Model {
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }
-        let n = inputs[0].shape[0]
-        let steps = (n + batchSize - 1) / batchSize
-        var bar = ProgressBar(target: steps, verbose: verbose)
+        let plan = IndexBatches(count: inputs[0].shape[0], batchSize: batchSize)
+        var bar = ProgressBar(target: plan.batchCount, verbose: verbose)
         var parts: [[Tensor]] = []
         withNoGrad {
-            for step in 0..<steps {
-                let idx = Array(step * batchSize..<Swift.min((step + 1) * batchSize, n))[...]
+            for (step, idx) in plan.epoch(shuffledBy: nil).enumerated() {
                 parts.append(forwardAll(inputs.map { Model.rows($0, idx) }))
                 bar.update(step + 1, values: [])
             }
