@@ -11,5 +11,5 @@ NABLA_VARIANTS(relu, (const float *restrict x, float *restrict y, long n), (x, y
 NABLA_VARIANTS(relu_backward, (const float *restrict x, const float *restrict g, float *restrict dx, long n), (x, g, dx, n),
                for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? g[i] : 0.0f;)
 
-void nabla_relu_f32(const float *x, float *y, long n) { relu_dispatch(x, y, n); }
-void nabla_relu_backward_f32(const float *x, const float *g, float *dx, long n) { relu_backward_dispatch(x, g, dx, n); }
+NABLA_THREADED_UNARY(nabla_relu_f32, relu, 1L << 17)
+NABLA_THREADED_BINARY(nabla_relu_backward_f32, relu_backward, 1L << 17)

@@ -7,9 +7,12 @@
 
 // sqrtf may set errno, which keeps the compiler from vectorising a loop; the elementwise builtin
 // is the same square root without errno.
-#if defined(__has_builtin) && __has_builtin(__builtin_elementwise_sqrt)
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
 #define NABLA_SQRTF(x) __builtin_elementwise_sqrt(x)
-#else
+#endif
+#endif
+#ifndef NABLA_SQRTF
 #define NABLA_SQRTF(x) sqrtf(x)
 #endif
 

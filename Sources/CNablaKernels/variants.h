@@ -17,6 +17,29 @@
         name##_base args;                                                  \
     }
 
+/// Defines `void entry(const float *x, const float *g, float *y, long n)`-style threaded entry points
+/// for an elementwise kernel `name_dispatch(x, [g,] y, n)`: the pool splits [0, n) into runs of at
+/// least `grain` elements (kernels decide their own threading, next to their loop).
+typedef struct { const float *x, *g; float *y; } nabla_elementwise_job;
+#define NABLA_THREADED_UNARY(entry, name, grain)                                                        \
+    static void name##_range(void *ctx, long b, long e) {                                               \
+        const nabla_elementwise_job *j = (const nabla_elementwise_job *)ctx;                            \
+        name##_dispatch(j->x + b, j->y + b, e - b);                                                     \
+    }                                                                                                   \
+    void entry(const float *x, float *y, long n) {                                                      \
+        nabla_elementwise_job job = {x, 0, y};                                                          \
+        nabla_parallel_for(n, grain, 16, name##_range, &job);                                           \
+    }
+#define NABLA_THREADED_BINARY(entry, name, grain)                                                       \
+    static void name##_range(void *ctx, long b, long e) {                                               \
+        const nabla_elementwise_job *j = (const nabla_elementwise_job *)ctx;                            \
+        name##_dispatch(j->x + b, j->g + b, j->y + b, e - b);                                           \
+    }                                                                                                   \
+    void entry(const float *x, const float *g, float *y, long n) {                                      \
+        nabla_elementwise_job job = {x, g, y};                                                          \
+        nabla_parallel_for(n, grain, 16, name##_range, &job);                                           \
+    }
+
 #if defined(__x86_64__)
 #define NABLA_AVX2_VARIANT(name, params, ...) __attribute__((target("avx2,fma"))) static void name##_avx2 params { __VA_ARGS__ }
 #define NABLA_AVX2_CALL(name, args)                                          \

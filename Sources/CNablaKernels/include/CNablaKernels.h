@@ -91,7 +91,8 @@ void nabla_sparse_adam_f32(float *p, float *m, float *v, long d, const int32_t *
 void nabla_sparse_adagrad_f32(float *p, float *acc, long d, const int32_t *rows, long k, const float *values, float lr, float eps,
                               float decay);
 
-// MARK: Elementwise kernels the compiler vectorises in C (restrict pointers, AVX2 where present)
+// MARK: Elementwise kernels the compiler vectorises in C (restrict pointers, AVX2 where present).
+// Every kernel here decides its own threading on the pool, next to its loop; callers pass whole tensors.
 
 /// y = max(x, 0) over n floats.
 void nabla_relu_f32(const float *x, float *y, long n);
@@ -110,7 +111,7 @@ void nabla_fill_rows(const void *row, void *out, long rows, long bytes);
 void nabla_im2col_f32(float *x, float *cols, long n, long h, long w, long c, long oh, long ow, long kh, long kw,
                       long sh, long sw, long dh, long dw, long pt, long pl, long c0, long cg, int scatter);
 
-// MARK: Transformer kernels (float32 with AVX2 where present; float64 twins for gradient checks)
+// MARK: Transformer kernels (float32 with AVX2 where present; float64 is composed from primitive ops in Swift)
 
 /// Exact GELU y = x·Φ(x) over n floats, and its gradient dx = g·(Φ(x) + x·φ(x)).
 void nabla_gelu_f32(const float *x, float *y, long n);
@@ -120,25 +121,18 @@ void nabla_gelu_backward_f32(const float *x, const float *g, float *dx, long n);
 /// be NULL); writes each row's mean and 1/√(var + eps) for the backward pass.
 void nabla_layernorm_f32(const float *x, const float *gamma, const float *beta, float *y, float *mean, float *rstd,
                          long rows, long d, float eps);
-void nabla_layernorm_f64(const double *x, const double *gamma, const double *beta, double *y, double *mean,
-                         double *rstd, long rows, long d, double eps);
 /// The gradient of layer normalisation: writes dx, and adds the row sums into dgamma and dbeta
 /// (either may be NULL).
 void nabla_layernorm_backward_f32(const float *x, const float *gamma, const float *mean, const float *rstd,
                                   const float *dy, float *dx, float *dgamma, float *dbeta, long rows, long d);
-void nabla_layernorm_backward_f64(const double *x, const double *gamma, const double *mean, const double *rstd,
-                                  const double *dy, double *dx, double *dgamma, double *dbeta, long rows, long d);
 
 /// Fused multi-head scaled dot-product attention over packed projections qkv [b, t, 3, h, hd]:
 /// y [b, t, h, hd] = softmax(scale·q·kᵀ, causal mask when `causal`)·v, and the log-sum-exp of each
 /// query's scores lse [b, h, t], which is all the backward pass keeps.
 void nabla_attention_f32(const float *qkv, float *y, float *lse, long b, long t, long h, long hd, int causal, float scale);
-void nabla_attention_f64(const double *qkv, double *y, double *lse, long b, long t, long h, long hd, int causal, double scale);
-/// The gradient of `nabla_attention_*` with respect to qkv, recomputing the probabilities from lse.
+/// The gradient of `nabla_attention_f32` with respect to qkv, recomputing the probabilities from lse.
 void nabla_attention_backward_f32(const float *qkv, const float *y, const float *lse, const float *dy, float *dqkv,
                                   long b, long t, long h, long hd, int causal, float scale);
-void nabla_attention_backward_f64(const double *qkv, const double *y, const double *lse, const double *dy, double *dqkv,
-                                  long b, long t, long h, long hd, int causal, double scale);
 
 // MARK: Losses and reductions (float32)
 

@@ -5,9 +5,10 @@ import CNablaKernels
 /// queries, then the keys, then the values, each split into `heads` heads. Returns
 /// softmax(q·kᵀ/√headSize)·v per head, heads side by side: [batch, steps, heads·headSize].
 ///
-/// With `causal`, step i attends only to steps ≤ i. One kernel computes scores, softmax and the
-/// weighted values without materialising the [batch, heads, steps, steps] score matrix; it keeps
-/// only each query's log-sum-exp and recomputes the probabilities in the backward pass.
+/// With `causal`, step i attends only to steps ≤ i. In float32 one kernel computes scores, softmax
+/// and the weighted values without materialising the [batch, heads, steps, steps] score matrix; it
+/// keeps only each query's log-sum-exp and recomputes the probabilities in the backward pass. In
+/// float64 the same function is composed from matmul, softmax and select (the reference).
 ///
 /// ```swift
 /// let qkv = Tensor.randomNormal([2, 16, 3 * 64])
@@ -21,26 +22,30 @@ public func scaledDotProductAttention(packed qkv: Tensor, heads: Int, causal: Bo
                       "attention: the last axis \(width) must be 3 · heads (\(heads)) · head size")
     let hd = width / (3 * heads), d = heads * hd
     let scale = 1 / Double(hd).squareRoot()
+    if qkv.dtype == .float64 { return composedAttention(qkv, heads: heads, headSize: hd, scale: scale, causal: causal) }
     let y = Tensor(uninitializedShape: [b, t, d], dtype: qkv.dtype)
     let lse = Tensor(uninitializedShape: [b, heads, t], dtype: qkv.dtype)
     let flag: Int32 = causal ? 1 : 0
-    switch qkv.dtype {
-    case .float32:
-        nabla_attention_f32(qkv.pointer(Float.self), y.pointer(Float.self), lse.pointer(Float.self), b, t, heads, hd, flag, Float(scale))
-    default:
-        nabla_attention_f64(qkv.pointer(Double.self), y.pointer(Double.self), lse.pointer(Double.self), b, t, heads, hd, flag, scale)
-    }
+    nabla_attention_f32(qkv.pointer(Float.self), y.pointer(Float.self), lse.pointer(Float.self), b, t, heads, hd, flag, Float(scale))
     let packed = qkv.detached(), out = y.detached()
     return y.recorded("attention", qkv) { g in
         let dqkv = Tensor(uninitializedShape: packed.shape, dtype: packed.dtype)
-        switch packed.dtype {
-        case .float32:
-            nabla_attention_backward_f32(packed.pointer(Float.self), out.pointer(Float.self), lse.pointer(Float.self), g.pointer(Float.self),
-                                         dqkv.pointer(Float.self), b, t, heads, hd, flag, Float(scale))
-        default:
-            nabla_attention_backward_f64(packed.pointer(Double.self), out.pointer(Double.self), lse.pointer(Double.self), g.pointer(Double.self),
-                                         dqkv.pointer(Double.self), b, t, heads, hd, flag, scale)
-        }
+        nabla_attention_backward_f32(packed.pointer(Float.self), out.pointer(Float.self), lse.pointer(Float.self), g.pointer(Float.self),
+                                     dqkv.pointer(Float.self), b, t, heads, hd, flag, Float(scale))
         return [dqkv]
     }
+}
+
+/// The float64 reference: softmax(q·kᵀ·scale + causal mask)·v composed from primitive ops, so that
+/// autograd derives its gradient (checked by finite differences) and the fused float32 kernel is
+/// checked against it.
+func composedAttention(_ qkv: Tensor, heads: Int, headSize hd: Int, scale: Double, causal: Bool) -> Tensor {
+    let (b, t) = (qkv.shape[0], qkv.shape[1])
+    let parts = qkv.reshaped([b, t, 3, heads, hd]).permuted([2, 0, 3, 1, 4]).split(parts: 3, axis: 0).map { $0.squeezed(axes: [0]) }
+    var scores = matmul(parts[0], parts[1].transposed()) * scale
+    if causal {
+        let steps = Tensor.arange(0, Double(t), dtype: .float64)
+        scores = select(steps.reshaped([t, 1]) .>= steps.reshaped([1, t]), scores, Tensor(-Double.infinity, dtype: .float64))
+    }
+    return matmul(softmax(scores, axis: -1), parts[2]).permuted([0, 2, 1, 3]).reshaped([b, t, heads * hd])
 }

@@ -1,7 +1,8 @@
 import CNablaKernels
 
-/// Layer normalisation over the last axis, fused into one kernel with its gradient:
-/// (x − mean) / √(variance + ε) · gamma + beta, with the biased variance (as Keras and PyTorch).
+/// Layer normalisation over the last axis: (x − mean) / √(variance + ε) · gamma + beta, with the
+/// biased variance (as Keras and PyTorch). Float32 runs one fused kernel with its gradient;
+/// float64 is composed from primitive ops (the reference the fused kernel is checked against).
 ///
 /// ```swift
 /// let y = layerNorm(x, gamma: g, beta: b, epsilon: 1e-5)   // x [..., d], g and b [d]
@@ -14,16 +15,11 @@ public func layerNorm(_ x: Tensor, gamma: Tensor? = nil, beta: Tensor? = nil, ep
         guard let p else { continue }
         nablaPrecondition(p.shape == [d] && p.dtype == x.dtype, "layer_norm: \(name) must be [\(d)] \(x.dtype), got \(p.shape) \(p.dtype)")
     }
+    if x.dtype == .float64 { return composedLayerNorm(x, gamma: gamma, beta: beta, epsilon: epsilon) }
     let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
     let mean = Tensor(uninitializedShape: [rows], dtype: x.dtype), rstd = Tensor(uninitializedShape: [rows], dtype: x.dtype)
-    switch x.dtype {
-    case .float32:
-        nabla_layernorm_f32(x.pointer(Float.self), gamma?.pointer(Float.self), beta?.pointer(Float.self), y.pointer(Float.self),
-                            mean.pointer(Float.self), rstd.pointer(Float.self), rows, d, Float(epsilon))
-    default:
-        nabla_layernorm_f64(x.pointer(Double.self), gamma?.pointer(Double.self), beta?.pointer(Double.self), y.pointer(Double.self),
-                            mean.pointer(Double.self), rstd.pointer(Double.self), rows, d, epsilon)
-    }
+    nabla_layernorm_f32(x.pointer(Float.self), gamma?.pointer(Float.self), beta?.pointer(Float.self), y.pointer(Float.self),
+                        mean.pointer(Float.self), rstd.pointer(Float.self), rows, d, Float(epsilon))
     let xs = x.detached(), gs = gamma?.detached()
     var inputs = [x]
     if let gamma { inputs.append(gamma) }
@@ -31,14 +27,17 @@ public func layerNorm(_ x: Tensor, gamma: Tensor? = nil, beta: Tensor? = nil, ep
     return y.recorded("layer_norm", inputs) { g in
         let dx = Tensor(uninitializedShape: xs.shape, dtype: xs.dtype)
         let dgamma = gs.map { _ in Tensor.zeros([d], dtype: xs.dtype) }, dbeta = beta.map { _ in Tensor.zeros([d], dtype: xs.dtype) }
-        switch xs.dtype {
-        case .float32:
-            nabla_layernorm_backward_f32(xs.pointer(Float.self), gs?.pointer(Float.self), mean.pointer(Float.self), rstd.pointer(Float.self),
-                                         g.pointer(Float.self), dx.pointer(Float.self), dgamma?.pointer(Float.self), dbeta?.pointer(Float.self), rows, d)
-        default:
-            nabla_layernorm_backward_f64(xs.pointer(Double.self), gs?.pointer(Double.self), mean.pointer(Double.self), rstd.pointer(Double.self),
-                                         g.pointer(Double.self), dx.pointer(Double.self), dgamma?.pointer(Double.self), dbeta?.pointer(Double.self), rows, d)
-        }
+        nabla_layernorm_backward_f32(xs.pointer(Float.self), gs?.pointer(Float.self), mean.pointer(Float.self), rstd.pointer(Float.self),
+                                     g.pointer(Float.self), dx.pointer(Float.self), dgamma?.pointer(Float.self), dbeta?.pointer(Float.self), rows, d)
         return [dx] + (dgamma.map { [$0] } ?? []) + (dbeta.map { [$0] } ?? [])
     }
+}
+
+/// The float64 reference, composed from mean, subtraction, division and square root.
+func composedLayerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, epsilon: Double) -> Tensor {
+    let centred = x - x.mean(axes: [x.rank - 1], keepDims: true)
+    var y = centred / sqrt((centred * centred).mean(axes: [x.rank - 1], keepDims: true) + epsilon)
+    if let gamma { y = y * gamma }
+    if let beta { y = y + beta }
+    return y
 }

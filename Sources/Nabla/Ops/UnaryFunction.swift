@@ -175,10 +175,10 @@ extension Tensor {
         switch dtype {
         case .float32 where f == .relu:
             let xp = pointer(Float.self), yp = y.pointer(Float.self)
-            Parallel.forEachRange(n, grain: 1 << 17) { r in nabla_relu_f32(xp + r.lowerBound, yp + r.lowerBound, r.count) }
+            nabla_relu_f32(xp, yp, n)
         case .float32 where f == .geluExact:
             let xp = pointer(Float.self), yp = y.pointer(Float.self)
-            Parallel.forEachRange(n, grain: 1 << 15) { r in nabla_gelu_f32(xp + r.lowerBound, yp + r.lowerBound, r.count) }
+            nabla_gelu_f32(xp, yp, n)
         case .float32:
             let xp = pointer(Float.self), yp = y.pointer(Float.self)
             Parallel.forEachRange(n) { r in f.forward(xp + r.lowerBound, yp + r.lowerBound, r.count) }
@@ -201,10 +201,10 @@ extension UnaryFunction {
         switch x.dtype {
         case .float32 where f == .relu:
             let xp = x.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
-            Parallel.forEachRange(n, grain: 1 << 17) { r in nabla_relu_backward_f32(xp + r.lowerBound, gp + r.lowerBound, dp + r.lowerBound, r.count) }
+            nabla_relu_backward_f32(xp, gp, dp, n)
         case .float32 where f == .geluExact:
             let xp = x.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
-            Parallel.forEachRange(n, grain: 1 << 15) { r in nabla_gelu_backward_f32(xp + r.lowerBound, gp + r.lowerBound, dp + r.lowerBound, r.count) }
+            nabla_gelu_backward_f32(xp, gp, dp, n)
         case .float32:
             let xp = x.pointer(Float.self), yp = y.pointer(Float.self), gp = g.pointer(Float.self), dp = dx.pointer(Float.self)
             Parallel.forEachRange(n) { r in
