@@ -127,3 +127,46 @@ struct SaveEveryTypeTests {
         }
     }
 }
+
+/// The layer of the "Custom layers" article (Documentation.docc/CustomLayers.md), as written there.
+final class Scale: Layer, ConfigurableLayer {
+    let initial: Double
+    private(set) var factor: Parameter?
+
+    init(initial: Double = 1, name: String? = nil) {
+        self.initial = initial
+        super.init(name: name)
+    }
+
+    override func build(inputShapes: [[Int]]) {
+        factor = Parameter(Tensor.full([inputShapes[0].last!], value: initial))
+    }
+
+    override func forward(_ x: Tensor) -> Tensor { x * factor!.value }
+
+    override var config: [String: JSONValue] { ["initial": JSONValue(initial)] }
+
+    static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
+        Scale(initial: try c.double("initial"), name: c.name)
+    }
+}
+
+@Suite("The custom layer of the documentation")
+struct CustomLayerArticleTests {
+    @Test("a ConfigurableLayer registered by type trains, saves and loads")
+    func customLayer() throws {
+        LayerRegistry.register(Scale.self)
+        RandomGenerator.setCurrent(RandomGenerator(seed: 21))
+        let model = Sequential([Dense(units: 8, inputDim: 4), Scale(initial: 0.5)])
+        try model.compile(optimizer: "sgd", loss: "mse")
+        let x = Tensor.randomNormal([16, 4]), y = Tensor.randomNormal([16, 8])
+        try model.fit(x, y, epochs: 2, verbose: 0)
+        #expect(model.trainableParameters.count == 3, "the factor is found by reflection")
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(to: dir)
+        let back = try Model.load(from: dir)
+        #expect(try back.predict(x).toArray(Float.self) == model.predict(x).toArray(Float.self))
+        #expect((back.layers.last as? Scale)?.initial == 0.5)
+    }
+}
