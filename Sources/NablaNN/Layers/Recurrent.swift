@@ -15,7 +15,7 @@ public enum RecurrentCell: String, Sendable {
 
 /// A recurrent layer over sequences [batch, steps, features] with Keras's arguments: `units`,
 /// `returnSequences` (all steps [batch, steps, units] or the last [batch, units]), `returnState`
-/// (also the final states, through ``callWithState(_:)``) and `goBackwards`.
+/// (also the final states, through ``callWithState(_:initialState:mask:)``) and `goBackwards`.
 ///
 /// ```swift
 /// let lstm = Recurrent(.lstm, units: 64, returnSequences: true)

@@ -1,6 +1,6 @@
 import Nabla
 
-/// A Keras-style model: a graph of layers (functional, from ``Input``), a stack of layers
+/// A Keras-style model: a graph of layers (functional, from `Input`), a stack of layers
 /// (``Sequential``), or your own subclass that overrides `forward`. It trains with `compile` and
 /// `fit`, and `evaluate`s, `predict`s and prints a `summary()`.
 ///

@@ -93,7 +93,13 @@ public final class ModelCheckpoint: Callback, @unchecked Sendable {
     /// The last error from writing, if a checkpoint could not be saved (training goes on).
     public private(set) var lastError: NablaError?
 
-    /// - Parameter history: the history of the epochs before a resumed run, so checkpoints carry it all.
+    /// - Parameters:
+    ///   - directory: the folder that holds the checkpoints (created when missing).
+    ///   - monitor: the logged value that decides which epoch is best (`val_loss`, `val_accuracy`, ...).
+    ///   - saveBestOnly: write a checkpoint only when `monitor` improves.
+    ///   - mode: whether larger or smaller `monitor` values are better (`auto` guesses from the name).
+    ///   - keep: how many checkpoints to keep; older ones are removed.
+    ///   - history: the history of the epochs before a resumed run, so checkpoints carry it all.
     public init(directory: URL, monitor: String = "val_loss", saveBestOnly: Bool = false, mode: MonitorMode = .auto,
                 keep: Int = 3, history: [String: [Double]] = [:]) {
         self.directory = directory

@@ -17,11 +17,10 @@ import Nabla
 public protocol ConfigurableLayer: Layer {
     /// The class names its instances save under (their ``Layer/typeName``s); by default the type's name.
     static var classNames: [String] { get }
-    /// Rebuilds a layer from what its `config` wrote; `config.className` tells which of
-    /// `classNames` it was saved as.
-    /// - Parameters:
-    ///   - config: the saved class name, layer name and settings, with typed, checked readers.
-    static func fromConfig(_ config: LayerConfig) throws(NablaError) -> Layer
+    /// Rebuilds a layer from what its `config` wrote: the saved class name (which of `classNames`
+    /// it was saved as), the layer's name and its settings, read with ``LayerConfig``'s typed,
+    /// checked readers.
+    static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer
 }
 
 extension ConfigurableLayer {

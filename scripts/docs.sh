@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds NablaNN's documentation (API reference and the articles in Documentation.docc) with the
+# toolchain's docc, failing on any warning (a broken symbol link, an undocumented parameter of a
+# documented function). Output: .build/docs/NablaNN.doccarchive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+listing=$(swift package dump-symbol-graph --minimum-access-level public 2>&1)
+dir=$(echo "$listing" | sed -n 's/^Files written to //p')
+graphs=.build/docs/symbol-graphs
+rm -rf "$graphs" && mkdir -p "$graphs"
+cp "$dir"/NablaNN.symbols.json "$dir"/NablaNN@*.symbols.json "$graphs"/ 2>/dev/null || cp "$dir"/NablaNN.symbols.json "$graphs"/
+docc=$(command -v docc || xcrun --find docc)
+"$docc" convert Sources/NablaNN/Documentation.docc --additional-symbol-graph-dir "$graphs" \
+    --output-path .build/docs/NablaNN.doccarchive --fallback-display-name NablaNN --fallback-bundle-identifier nabla.NablaNN \
+    --warnings-as-errors
+echo "documentation: .build/docs/NablaNN.doccarchive"
