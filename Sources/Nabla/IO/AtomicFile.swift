@@ -24,7 +24,7 @@ public enum AtomicFile {
         var ok = data.withUnsafeBytes { buf -> Bool in
             var offset = 0
             while offset < buf.count {
-                let n = Glibc_write(fd, buf.baseAddress! + offset, buf.count - offset)
+                let n = posixWrite(fd, buf.baseAddress! + offset, buf.count - offset)
                 if n <= 0 { return false }
                 offset += n
             }
@@ -58,4 +58,5 @@ public enum AtomicFile {
     }
 }
 
-@inline(__always) private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+/// POSIX write(2) (Glibc or Darwin), under a name that does not collide with Swift's `write`.
+@inline(__always) private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }

@@ -13,32 +13,33 @@ extension Tensor {
     /// ```
     public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
                                     generator: RandomGenerator = .current) -> Tensor {
-        nablaPrecondition(dtype.isFloatingPoint, "randomNormal: needs a floating dtype, got \(dtype)")
-        let t = Tensor(uninitializedShape: shape, dtype: dtype)
-        let n = t.count
-        generator.withUniforms { uniform in
+        sampled(shape, dtype, "randomNormal", generator) { uniform, t, n in
             var i = 0
             while i < n {
                 let u1 = 1 - uniform(), u2 = uniform()
-                let r = (-2 * Foundation_log(u1)).squareRoot()
+                let r = (-2 * Double.log(u1)).squareRoot()
                 let theta = 2 * Double.pi * u2
                 t.setElement(mean + std * r * cos(theta), at: i)
                 if i + 1 < n { t.setElement(mean + std * r * sin(theta), at: i + 1) }
                 i += 2
             }
         }
-        return t
     }
 
     /// Samples uniformly from [`low`, `high`).
     public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                      generator: RandomGenerator = .current) -> Tensor {
-        nablaPrecondition(dtype.isFloatingPoint, "randomUniform: needs a floating dtype, got \(dtype)")
-        let t = Tensor(uninitializedShape: shape, dtype: dtype)
-        let n = t.count
-        generator.withUniforms { uniform in
+        sampled(shape, dtype, "randomUniform", generator) { uniform, t, n in
             for i in 0..<n { t.setElement(low + (high - low) * uniform(), at: i) }
         }
+    }
+
+    /// A new floating-point tensor whose `count` elements `fill` sets from the generator's uniforms.
+    private static func sampled(_ shape: [Int], _ dtype: DType, _ op: String, _ generator: RandomGenerator,
+                                _ fill: (_ uniform: () -> Double, _ t: Tensor, _ count: Int) -> Void) -> Tensor {
+        nablaPrecondition(dtype.isFloatingPoint, "\(op): needs a floating dtype, got \(dtype)")
+        let t = Tensor(uninitializedShape: shape, dtype: dtype)
+        generator.withUniforms { uniform in withoutActuallyEscaping(uniform) { fill($0, t, t.count) } }
         return t
     }
 
@@ -55,5 +56,3 @@ extension Tensor {
         return t
     }
 }
-
-@inline(__always) private func Foundation_log(_ x: Double) -> Double { log(x) }

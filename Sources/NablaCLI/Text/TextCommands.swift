@@ -58,28 +58,6 @@ struct TextModelConfig: Codable {
     /// Dropout before the output layer (nil: the model's default).
     var dropout: Double?
 
-    enum CodingKeys: String, CodingKey { case model, classes, vectorizer, embedding, hidden, dropout }
-
-    init(model: TextModelKind, classes: [String], vectorizer: TextVectorization, embedding: Int, hidden: Int, dropout: Double? = nil) {
-        self.model = model
-        self.classes = classes
-        self.vectorizer = vectorizer
-        self.embedding = embedding
-        self.hidden = hidden
-        self.dropout = dropout
-    }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        // Folders written before there was a choice of model hold the averaging classifier.
-        model = try c.decodeIfPresent(TextModelKind.self, forKey: .model) ?? .average
-        classes = try c.decode([String].self, forKey: .classes)
-        vectorizer = try c.decode(TextVectorization.self, forKey: .vectorizer)
-        embedding = try c.decode(Int.self, forKey: .embedding)
-        hidden = try c.decode(Int.self, forKey: .hidden)
-        dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
-    }
-
     /// The vectorizer and labels, as saved in the model's metadata.
     var assets: TextAssets { TextAssets(classes: classes, vectorizer: vectorizer) }
 
@@ -94,6 +72,17 @@ struct TextModelConfig: Codable {
                                              dropoutRate: dropout ?? 0.1)
         case .average: return TextClassifier(vocabulary: v, classes: k, embeddingSize: embedding, hiddenUnits: hidden, dropoutRate: dropout ?? 0.3)
         }
+    }
+}
+
+extension TextModelConfig {
+    /// Reads `text.json` of earlier releases; folders written before there was a choice of model hold
+    /// the averaging classifier.
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(model: try c.decodeIfPresent(TextModelKind.self, forKey: .model) ?? .average, classes: try c.decode([String].self, forKey: .classes),
+                  vectorizer: try c.decode(TextVectorization.self, forKey: .vectorizer), embedding: try c.decode(Int.self, forKey: .embedding),
+                  hidden: try c.decode(Int.self, forKey: .hidden), dropout: try c.decodeIfPresent(Double.self, forKey: .dropout))
     }
 }
 

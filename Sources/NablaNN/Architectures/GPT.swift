@@ -30,12 +30,8 @@ public final class GPT: Model {
 
     public init(vocabulary: Int, context: Int, layers: Int, heads: Int, dModel: Int, useBias: Bool = true,
                 tiedEmbedding: Bool = false, initialization: Initialization = .nanoGPT, dropout: Double = 0, name: String? = nil) {
-        self.vocabulary = vocabulary
-        self.context = context
-        self.dModel = dModel
-        self.heads = heads
-        self.useBias = useBias
-        self.initialization = initialization
+        (self.vocabulary, self.context, self.dModel, self.heads) = (vocabulary, context, dModel, heads)
+        (self.useBias, self.initialization) = (useBias, initialization)
         embeddingDropout = Dropout(rate: dropout)
         let nano = initialization == .nanoGPT
         let embedding: Initializer = nano ? .randomNormal(std: 0.02) : .randomNormal(std: 1)
@@ -82,12 +78,8 @@ public final class GPT: Model {
 
 extension GPT: ConfigurableLayer {
     public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
-        let (vocabulary, context, width) = (try c.count("vocabulary"), try c.count("context"), try c.positive("d_model"))
-        let (layers, heads) = (try c.int("layers"), try c.positive("heads"))
-        guard width % heads == 0, (0...1024).contains(layers) else {
-            throw .invalidArgument("GPT \(c.name): \(layers) layers of width \(width) in \(heads) heads cannot be built")
-        }
-        try c.checkTable(vocabulary + context + 12 * layers * width, width)
+        let (vocabulary, context) = (try c.count("vocabulary"), try c.count("context"))
+        let (layers, heads, width) = try c.transformerShape(width: "d_model", rows: vocabulary + context)
         return GPT(vocabulary: vocabulary, context: context, layers: layers, heads: heads, dModel: width, useBias: try c.bool("use_bias"),
                    tiedEmbedding: try c.bool("tied_embedding"), initialization: try c.choice("initialization", Initialization.self),
                    dropout: try c.rate("dropout"), name: c.name)

@@ -261,12 +261,8 @@ extension BiLSTMClassifier: ConfigurableLayer {
 
 extension TransformerTextClassifier: ConfigurableLayer {
     public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
-        let (v, length, width) = (try c.count("vocabulary"), try c.count("max_length"), try c.positive("width"))
-        let (heads, layers) = (try c.positive("heads"), try c.int("layers"))
-        guard width % heads == 0, (0...1024).contains(layers) else {
-            throw .invalidArgument("TransformerTextClassifier \(c.name): \(layers) layers of width \(width) in \(heads) heads cannot be built")
-        }
-        try c.checkTable(v + length + 12 * layers * width, width)
+        let (v, length) = (try c.count("vocabulary"), try c.count("max_length"))
+        let (layers, heads, width) = try c.transformerShape(width: "width", rows: v + length)
         return TransformerTextClassifier(vocabulary: v, classes: try c.positive("classes"), maxLength: length, width: width, heads: heads, layers: layers,
                                          dropoutRate: try c.rate("dropout"), name: c.name)
     }

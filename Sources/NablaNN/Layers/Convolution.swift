@@ -113,17 +113,15 @@ public final class Conv1D: Layer {
         return y.squeezed(axes: [1])
     }
 
+    /// The 2-D convolution's settings with each window, stride and dilation as its width alone.
     public override var config: [String: JSONValue] {
-        ["filters": JSONValue(conv.filters), "kernel_size": JSONValue(conv.kernelSize.1), "strides": JSONValue(conv.strides.1),
-         "padding": JSONValue(conv.padding.rawValue), "dilation_rate": JSONValue(conv.dilationRate.1), "groups": JSONValue(conv.groups),
-         "activation": JSONValue(conv.activation.rawValue), "use_bias": JSONValue(conv.useBias)]
+        conv.config.mapValues { $0.array?.last ?? $0 }
     }
 }
 
 extension Conv2D: ConfigurableLayer {
     public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
-        let filters = try c.positive("filters"), groups = try c.positive("groups")
-        guard filters % groups == 0 else { throw .invalidArgument("Conv2D \(c.name): \(filters) filters do not divide into \(groups) groups") }
+        let (filters, groups) = try c.filtersAndGroups()
         return Conv2D(filters: filters, kernelSize: try c.pair("kernel_size"), strides: try c.pair("strides"), padding: try c.padding(),
                       dilationRate: try c.pair("dilation_rate"), groups: groups, activation: try c.activation(), useBias: try c.bool("use_bias"), name: c.name)
     }
@@ -131,8 +129,7 @@ extension Conv2D: ConfigurableLayer {
 
 extension Conv1D: ConfigurableLayer {
     public static func fromConfig(_ c: LayerConfig) throws(NablaError) -> Layer {
-        let filters = try c.positive("filters"), groups = try c.positive("groups")
-        guard filters % groups == 0 else { throw .invalidArgument("Conv1D \(c.name): \(filters) filters do not divide into \(groups) groups") }
+        let (filters, groups) = try c.filtersAndGroups()
         return Conv1D(filters: filters, kernelSize: try c.positive("kernel_size"), strides: try c.positive("strides"), padding: try c.padding(),
                       dilationRate: try c.positive("dilation_rate"), groups: groups, activation: try c.activation(), useBias: try c.bool("use_bias"), name: c.name)
     }

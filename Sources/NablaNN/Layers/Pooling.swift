@@ -65,9 +65,8 @@ public final class Pooling1D: Layer {
     public override func outputShape(for inputShapes: [[Int]]) -> [Int] { Array(pool.outputShape(for: [[1] + inputShapes[0]]).dropFirst()) }
     public override func forward(_ x: Tensor) -> Tensor { pool(x.unsqueezed(axis: 1)).squeezed(axes: [1]) }
 
-    public override var config: [String: JSONValue] {
-        ["pool_size": JSONValue(pool.poolSize.1), "strides": JSONValue(pool.strides.1), "padding": JSONValue(pool.padding.rawValue)]
-    }
+    /// The 2-D pooling's settings with each window and stride as its width alone.
+    public override var config: [String: JSONValue] { pool.config.mapValues { $0.array?.last ?? $0 } }
 }
 
 /// Keras's MaxPooling1D.

@@ -114,6 +114,22 @@ public struct LayerConfig {
         let (n, overflow) = rows.multipliedReportingOverflow(by: columns)
         guard !overflow, n <= Model.maxParameters else { throw .invalidArgument("\(className) \(name): \(rows) x \(columns) is too large") }
     }
+    /// A Transformer stack's `layers` and `heads` with its width under `widthKey`, checked to divide
+    /// into heads and, with `rows` more rows of embeddings, to stay within `Model.maxParameters`.
+    public func transformerShape(width widthKey: String, rows: Int) throws(NablaError) -> (layers: Int, heads: Int, width: Int) {
+        let (layers, heads, width) = (try int("layers"), try positive("heads"), try positive(widthKey))
+        guard width % heads == 0, (0...1024).contains(layers) else {
+            throw .invalidArgument("\(className) \(name): \(layers) layers of width \(width) in \(heads) heads cannot be built")
+        }
+        try checkTable(rows + 12 * layers * width, width)
+        return (layers, heads, width)
+    }
+    /// A convolution's `filters` and `groups`, checked to divide.
+    public func filtersAndGroups() throws(NablaError) -> (filters: Int, groups: Int) {
+        let (filters, groups) = (try positive("filters"), try positive("groups"))
+        guard filters % groups == 0 else { throw .invalidArgument("\(className) \(name): \(filters) filters do not divide into \(groups) groups") }
+        return (filters, groups)
+    }
     /// Settings `string(key)` names by raw value, e.g. `padding`.
     public func choice<T: RawRepresentable>(_ key: String, _: T.Type) throws(NablaError) -> T where T.RawValue == String {
         let s = try string(key)
