@@ -14,6 +14,10 @@ public struct TensorDataset: Dataset, @unchecked Sendable {
     public let x: Tensor, y: Tensor
     public let transform: ((Tensor) -> Tensor)?
 
+    /// - Parameters:
+    ///   - x: inputs, samples along the first axis.
+    ///   - y: targets, one per sample.
+    ///   - transform: applied to each input batch (augmentation).
     public init(_ x: Tensor, _ y: Tensor, transform: ((Tensor) -> Tensor)? = nil) {
         nablaPrecondition(x.shape.first == y.shape.first, "TensorDataset: \(x.shape.first ?? 0) inputs but \(y.shape.first ?? 0) targets")
         self.x = x
@@ -48,6 +52,13 @@ public final class DataLoader: BatchSource, @unchecked Sendable {
     public var generator: RandomGenerator { own ?? .current }
     private let own: RandomGenerator?
 
+    /// - Parameters:
+    ///   - dataset: the samples.
+    ///   - batchSize: samples per batch.
+    ///   - shuffle: reorder the samples each epoch.
+    ///   - dropLast: leave out a last, smaller batch.
+    ///   - prefetch: prepare the next batch on a background thread.
+    ///   - seed: a generator of the loader's own (otherwise the current one).
     public init(_ dataset: any Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, prefetch: Bool = true,
                 seed: UInt64? = nil) {
         nablaPrecondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")

@@ -37,6 +37,10 @@ public struct LabelledTexts: Sendable, Equatable {
     }
 
     /// The labelled texts of a parsed table (see `init(path:...)`).
+    /// - Parameters:
+    ///   - table: the parsed rows.
+    ///   - labelColumn: the label column by header name or 0-based index (default: by name, else the one with fewest distinct values).
+    ///   - textColumn: the text column by name or index (default: by name, else the longest).
     public init(table: DelimitedTable, labelColumn: String? = nil, textColumn: String? = nil) throws(TextFileError) {
         let source = table.source
         let width = table.columnNames.count

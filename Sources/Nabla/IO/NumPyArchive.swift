@@ -9,6 +9,8 @@ import Foundation
 /// let arrays = try NumPyArchive.read(from: url)     // ["x": ..., "y": ...]
 /// ```
 public enum NumPyArchive {
+    /// - Parameters:
+    ///   - url: the `.npz` file (stored or deflated members).
     public static func read(from url: URL) throws(TensorFileError) -> [String: Tensor] {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
@@ -146,6 +148,10 @@ public enum NumPyArchive {
     }
 
     /// Writes `arrays` to `url` atomically (`compressed` as `np.savez_compressed`).
+    /// - Parameters:
+    ///   - arrays: arrays by member name.
+    ///   - url: the file, replaced atomically.
+    ///   - compressed: deflate the members (as `numpy.savez_compressed`).
     public static func write(_ arrays: [String: Tensor], to url: URL, compressed: Bool = false) throws(TensorFileError) {
         try AtomicFile.write(encode(arrays, compressed: compressed), to: url)
     }

@@ -10,6 +10,8 @@ import Foundation
 public enum NumPyFile {
     static let magic = Data([0x93] + Array("NUMPY".utf8))
 
+    /// - Parameters:
+    ///   - url: the `.npy` file.
     public static func read(from url: URL) throws(TensorFileError) -> Tensor {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
@@ -66,6 +68,9 @@ public enum NumPyFile {
     }
 
     /// Writes `tensor` to `url` atomically.
+    /// - Parameters:
+    ///   - tensor: the array to write.
+    ///   - url: the file, replaced atomically.
     public static func write(_ tensor: Tensor, to url: URL) throws(TensorFileError) {
         try AtomicFile.write(encode(tensor), to: url)
     }

@@ -28,6 +28,8 @@ public enum SafeTensors {
     }
 
     /// Reads every tensor and the metadata of the file at `url`.
+    /// - Parameters:
+    ///   - url: the `.safetensors` file.
     public static func read(from url: URL) throws(TensorFileError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
@@ -126,6 +128,10 @@ public enum SafeTensors {
     }
 
     /// Writes `tensors` and `metadata` to `url` atomically (a crash leaves the old file or the new one).
+    /// - Parameters:
+    ///   - tensors: tensors by name.
+    ///   - metadata: string pairs stored in the header.
+    ///   - url: the file, replaced atomically.
     public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws(TensorFileError) {
         try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
     }

@@ -5,13 +5,21 @@ import NablaData
 import NablaNN
 
 /// The settings of a training run, kept in the checkpoint folder so that `--resume` can continue it.
+/// The models `nabla train --model` builds.
+enum TrainModelKind: String, Codable {
+    /// Dense layers with ReLU over the flattened features.
+    case mlp
+    /// Two convolution blocks and a dense head, for square images.
+    case cnn
+}
+
 struct RunConfig: Codable, Equatable {
     var dataset = "digits"
     var labelColumn: String?
     /// Whether the CSV file's first row is a header (nil: detected).
     var header: Bool?
     var dataDir: String?
-    var model = "mlp"
+    var model = TrainModelKind.mlp
     var augment = false
     var hidden = "256,128"
     var epochs = 30
@@ -66,7 +74,7 @@ struct RunData {
     init(_ config: RunConfig) throws {
         if config.dataset == "mnist" || config.dataset == "fashion-mnist" {
             let m = try MNIST.load(config.dataset, directory: config.dataDir)
-            let flat = config.model != "cnn"
+            let flat = config.model != .cnn
             func shape(_ t: Tensor) -> Tensor { flat ? t.reshaped([t.shape[0], -1]) : t }
             train = (shape(m.trainImages), m.trainLabels)
             test = (shape(m.testImages), m.testLabels)
@@ -87,7 +95,7 @@ struct RunData {
             (x, y, classes) = (csv.features, csv.labels, csv.classNames.count)
         }
         features = x.shape[1]
-        if config.model == "cnn" {
+        if config.model == .cnn {
             let side = Int(Double(features).squareRoot())
             guard side * side == features else { throw ValidationError("--model cnn needs square images; \(config.dataset) has \(features) features") }
             x = x.reshaped([x.shape[0], side, side, 1])
@@ -174,14 +182,15 @@ struct Train: ParsableCommand {
 
     var config: RunConfig {
         let image = dataset == "mnist" || dataset == "fashion-mnist"
-        return RunConfig(dataset: dataset, labelColumn: labelColumn, header: header, dataDir: dataDir, model: model, augment: augment,
-                  hidden: image && hidden == "256,128" && model == "mlp" ? "512,256" : hidden, epochs: epochs ?? (image ? 15 : 30), batchSize: batchSize,
+        let kind = TrainModelKind(rawValue: model) ?? .mlp   // validate() has refused any other name
+        return RunConfig(dataset: dataset, labelColumn: labelColumn, header: header, dataDir: dataDir, model: kind, augment: augment,
+                  hidden: image && hidden == "256,128" && kind == .mlp ? "512,256" : hidden, epochs: epochs ?? (image ? 15 : 30), batchSize: batchSize,
                   optimizer: optimizer, learningRate: learningRate, testSplit: testSplit, validationSplit: validationSplit, seed: seed)
     }
 
     func validate() throws {
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
-        guard model == "mlp" || model == "cnn" else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
+        guard TrainModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard testSplit > 0 && testSplit < 1 else { throw ValidationError("--test-split must be between 0 and 1, got \(testSplit)") }
         guard validationSplit >= 0 && validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)") }
@@ -263,7 +272,7 @@ struct Train: ParsableCommand {
     static func makeModel(_ config: RunConfig, _ data: RunData) throws -> Model {
         var layers: [Layer] = []
         let images = config.dataset == "mnist" || config.dataset == "fashion-mnist"
-        if config.model == "cnn" {
+        if config.model == .cnn {
             // Keras's MNIST convnet, with "same" padding for images too small to shrink twice.
             let pad: Padding = data.sampleShape[0] < 16 ? .same : .valid
             layers = [Conv2D(filters: 32, kernelSize: (3, 3), padding: pad, activation: .relu), MaxPooling2D(),

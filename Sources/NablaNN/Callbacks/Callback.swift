@@ -84,6 +84,12 @@ public final class EarlyStopping: Callback, @unchecked Sendable {
     /// The epoch at which training stopped, if it did.
     public private(set) var stoppedEpoch: Int?
 
+    /// - Parameters:
+    ///   - monitor: the logged value watched.
+    ///   - minDelta: the least change that counts as an improvement.
+    ///   - patience: epochs without improvement before stopping.
+    ///   - mode: whether larger or smaller is better (`auto` guesses from the name).
+    ///   - restoreBestWeights: put back the weights of the best epoch when stopping.
     public init(monitor: String = "val_loss", minDelta: Double = 0, patience: Int = 0, mode: MonitorMode = .auto,
                 restoreBestWeights: Bool = false) {
         self.monitor = monitor

@@ -15,6 +15,14 @@ public final class MultiHeadAttention: Layer {
     public let qkv: Dense
     public let output: Dense
 
+    /// - Parameters:
+    ///   - heads: attention heads (must divide dModel).
+    ///   - dModel: the model width.
+    ///   - causal: let each step attend only to itself and earlier steps.
+    ///   - useBias: whether the projections have biases.
+    ///   - kernelInitializer: how the query-key-value projection starts.
+    ///   - outputInitializer: how the output projection starts (default: as the others).
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, outputInitializer: Initializer? = nil, name: String? = nil) {
         nablaPrecondition(heads > 0 && dModel % heads == 0, "MultiHeadAttention: dModel \(dModel) must divide into \(heads) heads")
@@ -49,6 +57,16 @@ public final class TransformerBlock: Layer {
     public let norm2: LayerNormalization, expand: Dense, contract: Dense
     public let dropout: Dropout
 
+    /// - Parameters:
+    ///   - heads: attention heads.
+    ///   - dModel: the model width.
+    ///   - causal: causal self-attention.
+    ///   - useBias: whether projections and layer norms have biases.
+    ///   - epsilon: the layer norms' epsilon.
+    ///   - dropout: dropout on each residual branch.
+    ///   - kernelInitializer: how the projections start.
+    ///   - residualInitializer: how the projections into the residual stream start (nanoGPT scales them down).
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true, epsilon: Double = 1e-5, dropout: Double = 0,
                 kernelInitializer: Initializer = .glorotUniform, residualInitializer: Initializer? = nil, name: String? = nil) {
         self.dropout = Dropout(rate: dropout)
@@ -79,6 +97,11 @@ public final class PositionalEmbedding: Layer {
     public let maxLength: Int, dModel: Int
     public private(set) var table: Parameter?
 
+    /// - Parameters:
+    ///   - maxLength: the longest sequence.
+    ///   - dModel: the model width.
+    ///   - initializer: how the table starts.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(maxLength: Int, dModel: Int, initializer: Initializer = .randomNormal(std: 0.02), name: String? = nil) {
         self.maxLength = maxLength
         self.dModel = dModel

@@ -26,6 +26,17 @@ public final class Conv2D: Layer {
     public private(set) var kernel: Parameter?
     public private(set) var bias: Parameter?
 
+    /// - Parameters:
+    ///   - filters: output channels.
+    ///   - kernelSize: the window (height, width).
+    ///   - strides: steps between windows (vertical, horizontal).
+    ///   - padding: `.valid` (no padding) or `.same` (output size ⌈input / stride⌉).
+    ///   - dilationRate: spacing between window taps (vertical, horizontal).
+    ///   - groups: split channels into this many groups convolved separately (channels and filters must divide).
+    ///   - activation: applied to the output.
+    ///   - useBias: whether to add a bias per filter.
+    ///   - kernelInitializer: how the kernel starts.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
                 dilationRate: (Int, Int) = (1, 1), groups: Int = 1, activation: ActivationFunction = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, name: String? = nil) {
@@ -92,6 +103,16 @@ public final class Conv2D: Layer {
 public final class Conv1D: Layer {
     public let conv: Conv2D
 
+    /// - Parameters:
+    ///   - filters: output channels.
+    ///   - kernelSize: the window in steps.
+    ///   - strides: steps between windows.
+    ///   - padding: `.valid` or `.same`.
+    ///   - dilationRate: spacing between window taps.
+    ///   - groups: channel groups convolved separately.
+    ///   - activation: applied to the output.
+    ///   - useBias: whether to add a bias per filter.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(filters: Int, kernelSize: Int, strides: Int = 1, padding: Padding = .valid, dilationRate: Int = 1, groups: Int = 1,
                 activation: ActivationFunction = .linear, useBias: Bool = true, name: String? = nil) {
         conv = Conv2D(filters: filters, kernelSize: (1, kernelSize), strides: (1, strides), padding: padding,

@@ -15,6 +15,14 @@ public final class Dense: Layer {
     public private(set) var kernel: Parameter?
     public private(set) var bias: Parameter?
 
+    /// - Parameters:
+    ///   - units: the output size.
+    ///   - activation: applied to the output (`.linear`: none).
+    ///   - useBias: whether to add a bias vector.
+    ///   - kernelInitializer: how the [in, units] kernel starts.
+    ///   - biasInitializer: how the bias starts.
+    ///   - inputDim: the input size, to build at once instead of on the first call.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 inputDim: Int? = nil, name: String? = nil) {
@@ -55,6 +63,10 @@ public final class Dense: Layer {
 }
 
 /// PyTorch's name for a dense layer: `Linear(784, 128)` maps 784 features to 128.
+/// - Parameters:
+///   - inFeatures: the input size.
+///   - outFeatures: the output size.
+///   - bias: whether to add a bias vector.
 public func Linear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) -> Dense {
     Dense(units: outFeatures, useBias: bias, inputDim: inFeatures)
 }

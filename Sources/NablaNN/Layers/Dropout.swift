@@ -10,6 +10,10 @@ public final class Dropout: Layer {
     public let rate: Double
     private let own: RandomGenerator?
 
+    /// - Parameters:
+    ///   - rate: the fraction dropped, in [0, 1).
+    ///   - seed: a generator of the layer's own, for reproducible masks independent of other draws.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(rate: Double, seed: UInt64? = nil, name: String? = nil) {
         nablaPrecondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
         self.rate = rate
@@ -30,6 +34,9 @@ public final class Dropout: Layer {
 public final class SpatialDropout2D: Layer {
     public let rate: Double
 
+    /// - Parameters:
+    ///   - rate: the fraction of channels dropped, in [0, 1).
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(rate: Double, name: String? = nil) {
         nablaPrecondition(rate >= 0 && rate < 1, "SpatialDropout2D: rate must be in [0, 1), got \(rate)")
         self.rate = rate

@@ -4,6 +4,9 @@ import Nabla
 public final class Concatenate: Layer {
     public let axis: Int
 
+    /// - Parameters:
+    ///   - axis: the axis to join along (−1: the last).
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(axis: Int = -1, name: String? = nil) {
         self.axis = axis
         super.init(name: name)

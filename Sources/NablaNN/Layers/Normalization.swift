@@ -13,6 +13,11 @@ public final class LayerNormalization: Layer {
     public private(set) var gamma: Parameter?
     public private(set) var beta: Parameter?
 
+    /// - Parameters:
+    ///   - epsilon: added to the variance.
+    ///   - center: learn an offset (beta).
+    ///   - scale: learn a scale (gamma).
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(epsilon: Double = 1e-3, center: Bool = true, scale: Bool = true, name: String? = nil) {
         self.epsilon = epsilon
         self.center = center
@@ -50,6 +55,10 @@ public final class BatchNormalization: Layer {
     public private(set) var movingMean: Parameter?
     public private(set) var movingVariance: Parameter?
 
+    /// - Parameters:
+    ///   - momentum: the moving averages' decay per batch.
+    ///   - epsilon: added to the variance.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(momentum: Double = 0.99, epsilon: Double = 1e-3, name: String? = nil) {
         self.momentum = momentum
         self.epsilon = epsilon

@@ -43,11 +43,21 @@ public final class Pooling2D: Layer {
 }
 
 /// Keras's MaxPooling2D: `MaxPooling2D(poolSize: (2, 2))`.
+/// - Parameters:
+///   - poolSize: the window (height, width).
+///   - strides: steps between windows (default: the window).
+///   - padding: `.valid` or `.same`.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func MaxPooling2D(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling2D {
     Pooling2D(.max, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }
 
 /// Keras's AveragePooling2D.
+/// - Parameters:
+///   - poolSize: the window (height, width).
+///   - strides: steps between windows (default: the window).
+///   - padding: `.valid` or `.same`.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func AveragePooling2D(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling2D {
     Pooling2D(.average, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }
@@ -70,11 +80,21 @@ public final class Pooling1D: Layer {
 }
 
 /// Keras's MaxPooling1D.
+/// - Parameters:
+///   - poolSize: the window in steps.
+///   - strides: steps between windows (default: the window).
+///   - padding: `.valid` or `.same`.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func MaxPooling1D(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling1D {
     Pooling1D(.max, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }
 
 /// Keras's AveragePooling1D.
+/// - Parameters:
+///   - poolSize: the window in steps.
+///   - strides: steps between windows (default: the window).
+///   - padding: `.valid` or `.same`.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func AveragePooling1D(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling1D {
     Pooling1D(.average, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }

@@ -33,6 +33,13 @@ public final class Recurrent: Layer {
     public private(set) var bias: Parameter?
     public private(set) var recurrentBias: Parameter?
 
+    /// - Parameters:
+    ///   - cell: `.simple`, `.lstm` or `.gru`.
+    ///   - units: the size of the hidden state.
+    ///   - returnSequences: return the output of every step [batch, steps, units], not only the last.
+    ///   - returnState: also return the final states (through `callWithState`).
+    ///   - goBackwards: read the sequence from the end.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(_ cell: RecurrentCell, units: Int, returnSequences: Bool = false, returnState: Bool = false,
                 goBackwards: Bool = false, name: String? = nil) {
         nablaPrecondition(units > 0, "\(cell): units must be positive")
@@ -85,6 +92,10 @@ public final class Recurrent: Layer {
 
     /// The output and the final states (h, and c for an LSTM), optionally starting from `initialState`
     /// and skipping the steps where `mask` [batch, steps] is false.
+    /// - Parameters:
+    ///   - x: the sequence [batch, steps, features].
+    ///   - initialState: the starting states (LSTM: [h, c]); zeros when nil.
+    ///   - mask: [batch, steps], false at padding: padded steps keep the state and output zeros.
     public func callWithState(_ x: Tensor, initialState: [Tensor]? = nil, mask: Tensor? = nil) -> (output: Tensor, states: [Tensor]) {
         buildIfNeeded([Array(x.shape.dropFirst())])
         nablaPrecondition(x.rank == 3, "\(name): expected input shape (None, steps, features), got \(x.shape)")
@@ -135,14 +146,32 @@ public final class Recurrent: Layer {
 }
 
 /// Keras's SimpleRNN.
+/// - Parameters:
+///   - units: the size of the hidden state.
+///   - returnSequences: return every step's output.
+///   - returnState: also return the final state.
+///   - goBackwards: read the sequence from the end.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func SimpleRNN(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
     Recurrent(.simple, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
 }
 /// Keras's LSTM.
+/// - Parameters:
+///   - units: the size of the hidden and cell states.
+///   - returnSequences: return every step's output.
+///   - returnState: also return the final states.
+///   - goBackwards: read the sequence from the end.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func LSTM(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
     Recurrent(.lstm, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
 }
 /// Keras's GRU (reset_after=True).
+/// - Parameters:
+///   - units: the size of the hidden state.
+///   - returnSequences: return every step's output.
+///   - returnState: also return the final state.
+///   - goBackwards: read the sequence from the end.
+///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func GRU(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
     Recurrent(.gru, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
 }
@@ -154,6 +183,9 @@ public final class Bidirectional: Layer {
     public let forwardLayer: Recurrent
     public let backwardLayer: Recurrent
 
+    /// - Parameters:
+    ///   - layer: the forward layer; a copy reading backwards is made beside it, and the two outputs are concatenated.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(_ layer: Recurrent, name: String? = nil) {
         forwardLayer = layer
         backwardLayer = Recurrent(layer.cell, units: layer.units, returnSequences: layer.returnSequences, goBackwards: !layer.goBackwards)

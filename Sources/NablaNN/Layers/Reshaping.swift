@@ -13,6 +13,9 @@ public final class Flatten: Layer {
 public final class Reshape: Layer {
     public let targetShape: [Int]
 
+    /// - Parameters:
+    ///   - targetShape: the per-sample shape; one entry may be −1.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(_ targetShape: [Int], name: String? = nil) {
         self.targetShape = targetShape
         super.init(name: name)
@@ -42,6 +45,9 @@ public final class Reshape: Layer {
 public final class UpSampling2D: Layer {
     public let size: (Int, Int)
 
+    /// - Parameters:
+    ///   - size: repeats along (height, width).
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(size: (Int, Int) = (2, 2), name: String? = nil) {
         self.size = size
         super.init(name: name)
@@ -62,6 +68,9 @@ public final class UpSampling2D: Layer {
 public final class ZeroPadding2D: Layer {
     public let padding: (top: Int, bottom: Int, left: Int, right: Int)
 
+    /// - Parameters:
+    ///   - padding: rows and columns of zeros on each side.
+    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(padding: (top: Int, bottom: Int, left: Int, right: Int) = (1, 1, 1, 1), name: String? = nil) {
         self.padding = padding
         super.init(name: name)

@@ -47,6 +47,10 @@ extension Model {
     /// try model.compile(optimizer: SGD(learningRate: 0.1, momentum: 0.9), loss: MeanSquaredError())
     /// ```
     /// An unknown name throws ``NablaError/unknownName(kind:name:valid:)`` listing the valid ones.
+    /// - Parameters:
+    ///   - optimizer: an ``Optimizer`` or its Keras name (`"adam"`, `"sgd"`, ...).
+    ///   - loss: a ``Loss`` or its Keras name (`"mse"`, `"sparse_categorical_crossentropy"`, ...).
+    ///   - metrics: metrics by name (`"accuracy"`, `"mae"`) or value, reported by fit and evaluate.
     public func compile(optimizer: some OptimizerConvertible, loss: some LossConvertible,
                         metrics: [any MetricConvertible] = []) throws(NablaError) {
         let o = try optimizer.makeOptimizer()

@@ -120,6 +120,17 @@ extension Model {
     /// let history = try model.fit(x, y, batchSize: 32, epochs: 10, validationSplit: 0.2)
     /// ```
     @discardableResult
+    /// - Parameters:
+    ///   - x: the inputs, samples along the first axis.
+    ///   - y: the targets, one per sample.
+    ///   - batchSize: samples per gradient step.
+    ///   - epochs: passes over the training samples.
+    ///   - verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+    ///   - validationSplit: the last fraction of the samples, held out to validate after each epoch.
+    ///   - validationData: inputs and targets to validate on after each epoch (instead of a split).
+    ///   - shuffle: reorder the training samples each epoch.
+    ///   - callbacks: called at each batch and epoch (early stopping, checkpoints, logs).
+    ///   - initialEpoch: the epoch to start counting from, when resuming.
     public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: (Tensor, Tensor)? = nil, shuffle: Bool = true,
                     callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
@@ -173,6 +184,13 @@ extension Model {
     /// try model.fit(DataLoader(TensorDataset(x, y), batchSize: 64), epochs: 10, validationData: (xTest, yTest))
     /// ```
     @discardableResult
+    /// - Parameters:
+    ///   - source: the batches of each epoch (a `DataLoader`).
+    ///   - epochs: passes over the source.
+    ///   - verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+    ///   - validationData: inputs and targets to validate on after each epoch.
+    ///   - callbacks: called at each batch and epoch.
+    ///   - initialEpoch: the epoch to start counting from, when resuming.
     public func fit(_ source: some BatchSource, epochs: Int = 1, verbose: Int = 1, validationData: (Tensor, Tensor)? = nil,
                     callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
         _ = try requireCompiled()
@@ -249,6 +267,11 @@ extension Model {
     /// print("Test loss:", try model.evaluate(xTest, yTest))
     /// ```
     @discardableResult
+    /// - Parameters:
+    ///   - x: the inputs.
+    ///   - y: the targets.
+    ///   - batchSize: samples per forward pass.
+    ///   - verbose: 0 silent, 1 progress bar.
     public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws(NablaError) -> Evaluation {
         try evaluate([x], [y], batchSize: batchSize, verbose: verbose)
     }
@@ -292,6 +315,10 @@ extension Model {
     /// ```swift
     /// let probabilities = try model.predict(xTest)
     /// ```
+    /// - Parameters:
+    ///   - x: the inputs.
+    ///   - batchSize: samples per forward pass.
+    ///   - verbose: 0 silent, 1 progress bar.
     public func predict(_ x: Tensor, batchSize: Int = 32, verbose: Int = 0) throws(NablaError) -> Tensor {
         try predict([x], batchSize: batchSize, verbose: verbose)
     }
@@ -323,6 +350,9 @@ extension Model {
 
     /// One training step on one batch; returns the loss and metrics of that batch.
     @discardableResult
+    /// - Parameters:
+    ///   - x: one batch of inputs.
+    ///   - y: its targets.
     public func trainOnBatch(_ x: Tensor, _ y: Tensor) throws(NablaError) -> [String: Double] {
         let (optimizer, loss) = try requireCompiled()
         try checkData([x], [y])

@@ -38,6 +38,10 @@ open class Model: Layer {
     public var metadata: [String: JSONValue] = [:]
 
     /// A functional model from symbolic inputs to outputs (any DAG, several inputs and outputs).
+    /// - Parameters:
+    ///   - inputs: the `Input` tensors the graph starts from.
+    ///   - outputs: the symbolic tensors it computes.
+    ///   - name: the model's name.
     public init(inputs: [SymbolicTensor], outputs: [SymbolicTensor], name: String? = nil) {
         graphInputs = inputs
         graphOutputs = outputs
@@ -138,6 +142,10 @@ open class Model: Layer {
 open class Sequential: Model {
     /// A stack of `layers`; the first may carry its input size (`inputDim:`), or the model builds
     /// on the first data it sees.
+    /// - Parameters:
+    ///   - layers: applied in order.
+    ///   - inputShape: the per-sample input shape, to build every layer at once (otherwise on the first batch).
+    ///   - name: the model's name.
     public init(_ layers: [Layer] = [], inputShape: [Int]? = nil, name: String? = nil) {
         super.init(name: name ?? LayerNames.unique("sequential"))
         self.layers = layers

@@ -31,6 +31,9 @@ open class Optimizer: @unchecked Sendable {
     public private(set) var iterations = 0
     private var slots: [ObjectIdentifier: [Tensor]] = [:]
 
+    /// - Parameters:
+    ///   - learningRate: the step size.
+    ///   - weightDecay: decoupled weight decay per step.
     public init(learningRate: Double, weightDecay: Double = 0) {
         self.learningRate = learningRate
         self.weightDecay = weightDecay
@@ -64,6 +67,8 @@ open class Optimizer: @unchecked Sendable {
     public func update(_ module: Module) { apply(to: module.trainableParameters) }
 
     /// One step for `parameters` (those without a gradient are skipped); clears their gradients.
+    /// - Parameters:
+    ///   - parameters: the parameters to update; those without a gradient are skipped.
     public func apply(to parameters: [Parameter]) {
         let active = parameters.filter { $0.trainable && $0.value.hasGrad }
         if let schedule { learningRate = schedule(iterations) }

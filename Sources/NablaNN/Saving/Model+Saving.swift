@@ -78,6 +78,8 @@ extension Model {
     /// try model.save(to: URL(fileURLWithPath: "digits-model"))
     /// let again = try Model.load(from: URL(fileURLWithPath: "digits-model"))
     /// ```
+    /// - Parameters:
+    ///   - url: the folder; created when missing, its two files replaced atomically.
     public func save(to url: URL) throws(NablaError) {
         let json: Data
         do {
@@ -99,6 +101,8 @@ extension Model {
     /// Rebuilds a model saved with `save(to:)`, without the code that made it (subclassed models
     /// need their type registered with ``LayerRegistry``), loads its weights (checking every name,
     /// shape and dtype) and compiles it as it was compiled.
+    /// - Parameters:
+    ///   - url: a folder written by `save(to:)` (or by `nabla ... --save`).
     public static func load(from url: URL) throws(NablaError) -> Model {
         let configURL = url.appendingPathComponent(ModelFiles.config)
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
@@ -127,6 +131,9 @@ extension Model {
     }
 
     /// Rebuilds a model from the bytes of a `config.json` (weights freshly initialised).
+    /// - Parameters:
+    ///   - data: the bytes of a `config.json`.
+    ///   - file: the name errors give it.
     public static func fromConfiguration(_ data: Data, file: String = "<config>") throws(NablaError) -> (model: Model, config: JSONValue) {
         try checkNesting(data, file: file)
         let root: JSONValue
@@ -284,6 +291,10 @@ extension Model {
     /// let (state, _) = try SafeTensors.read(from: URL(fileURLWithPath: "torch_mlp.safetensors"))
     /// try model.loadWeights(state, mapping: ["0.weight": "layers.0.kernel", "0.bias": "layers.0.bias"])
     /// ```
+    /// - Parameters:
+    ///   - tensors: tensors by name, as `SafeTensors.read` gives them.
+    ///   - mapping: source name to parameter name, for names that differ.
+    ///   - ignoring: source names to skip (buffers, optimizer state).
     public func loadWeights(_ tensors: [String: Tensor], mapping: [String: String] = [:], ignoring: Set<String> = []) throws(NablaError) {
         let params = Dictionary(uniqueKeysWithValues: namedParameters().map { ($0.name, $0.parameter) })
         var renamed: [String: Tensor] = [:]
