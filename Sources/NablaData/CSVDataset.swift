@@ -19,7 +19,7 @@ public struct CSVDataset: Sendable {
     /// How the header was read, one line for the user.
     public let headerNote: String
 
-    /// Reads `path` through ``DelimitedTable`` (any line ending, a byte-order mark, quoting, blank
+    /// Reads `path` through `DelimitedTable` (any line ending, a byte-order mark, quoting, blank
     /// lines). The first line is a header when it is detected as one (`header: .auto`) or told. The
     /// label column is named by header name or 0-based index; by default `label`, or else the last
     /// column. With `featuresOnly`, every column is a feature and `labels` is empty.

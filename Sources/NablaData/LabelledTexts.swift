@@ -2,7 +2,7 @@ import Foundation
 import Nabla
 
 /// Labelled texts from a CSV or TSV file — `label<TAB>text`, `sentence<TAB>label`, a CSV with named
-/// columns — read through ``DelimitedTable``: any line ending, a byte-order mark, a header row
+/// columns — read through `DelimitedTable`: any line ending, a byte-order mark, a header row
 /// (detected or told), RFC 4180 quoting, blank lines and surrounding whitespace.
 ///
 /// Without column names given, the label is a column named like one (`label`, `class`, `sentiment`,

@@ -12,6 +12,8 @@ public var isGradEnabled: Bool { nabla_grad_enabled() != 0 }
 /// let y = withNoGrad { model(x) }      // inference: no graph is kept
 /// ```
 @inline(__always)
+/// - Parameters:
+///   - body: the computation run without recording.
 public func withNoGrad<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
     let previous = nabla_grad_enabled()
     nabla_set_grad_enabled(0)
@@ -76,6 +78,8 @@ extension Tensor {
     /// (w * w).sum().backward()
     /// w.grad!   // [2, 4]
     /// ```
+    /// - Parameters:
+    ///   - requires: whether gradients flow to this tensor.
     public func requiringGrad(_ requires: Bool = true) -> Tensor {
         var out = self
         if requires {
@@ -130,6 +134,8 @@ extension Tensor {
     /// y.backward()
     /// x.grad!      // [2, 4, 6]
     /// ```
+    /// - Parameters:
+    ///   - gradient: the gradient of the final result with respect to this tensor (1 for a scalar loss when nil).
     public func backward(_ gradient: Tensor? = nil) {
         guard let root = node else {
             fatalError("backward: the tensor does not require gradients (no input was made with requiringGrad(), or it was computed inside withNoGrad)")
@@ -207,6 +213,9 @@ enum Autograd {
 /// let (value, grads) = valueAndGradient(at: [Tensor([3.0])]) { xs in (xs[0] * xs[0]).sum() }
 /// // value 9, grads[0] = [6]
 /// ```
+/// - Parameters:
+///   - inputs: the point.
+///   - f: a scalar function of the tensors.
 public func valueAndGradient(at inputs: [Tensor], of f: ([Tensor]) -> Tensor) -> (value: Tensor, gradients: [Tensor]) {
     let leaves = inputs.map { $0.detached().requiringGrad() }
     let value = withGradEnabled { f(leaves) }
@@ -220,6 +229,9 @@ public func valueAndGradient(at inputs: [Tensor], of f: ([Tensor]) -> Tensor) ->
 /// ```swift
 /// let g = gradient(at: Tensor([1.0, 2.0])) { x in (x * x).sum() }   // [2, 4]
 /// ```
+/// - Parameters:
+///   - x: the point.
+///   - f: a scalar function of one tensor.
 public func gradient(at x: Tensor, of f: (Tensor) -> Tensor) -> Tensor {
     valueAndGradient(at: [x]) { f($0[0]) }.gradients[0]
 }

@@ -14,6 +14,10 @@ import CNablaKernels
 /// let qkv = Tensor.randomNormal([2, 16, 3 * 64])
 /// let context = scaledDotProductAttention(packed: qkv, heads: 4, causal: true)   // [2, 16, 64]
 /// ```
+/// - Parameters:
+///   - qkv: the packed projections [batch, steps, 3·heads·headSize].
+///   - heads: the number of heads.
+///   - causal: let each step attend only to itself and earlier steps.
 public func scaledDotProductAttention(packed qkv: Tensor, heads: Int, causal: Bool = true) -> Tensor {
     nablaPrecondition(qkv.dtype == .float32 || qkv.dtype == .float64, "attention: needs a float32 or float64 tensor, got \(qkv.dtype)")
     nablaPrecondition(qkv.rank == 3, "attention: packed projections must be [batch, steps, 3·dModel], got \(qkv.shape)")

@@ -67,6 +67,10 @@ extension Tensor {
 /// ```swift
 /// select(x .> 0, x, Tensor(0))    // relu
 /// ```
+/// - Parameters:
+///   - condition: where to take `a` (broadcasts).
+///   - a: values where the condition holds.
+///   - b: values elsewhere.
 public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
     nablaPrecondition(condition.dtype == .bool, "where: the condition must be a bool tensor, got \(condition.dtype)")
     nablaPrecondition(a.dtype == b.dtype, "where: dtypes \(a.dtype) and \(b.dtype) differ")

@@ -44,6 +44,12 @@ public struct Conv2DGeometry: Sendable, Equatable {
 /// ```swift
 /// let y = conv2d(x, kernel, bias, geometry: Conv2DGeometry(kernel: (3, 3)))   // [N, H-2, W-2, F]
 /// ```
+/// - Parameters:
+///   - x: images [batch, height, width, channels].
+///   - w: the kernel [kh, kw, channels/groups, filters].
+///   - bias: [filters], or nil.
+///   - g: the geometry: window, strides, dilation and padding.
+///   - groups: channel groups convolved separately.
 public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1) -> Tensor {
     nablaPrecondition(x.rank == 4, "conv2d: input must be [batch, height, width, channels], got \(x.shape)")
     nablaPrecondition(w.rank == 4, "conv2d: kernel must be [kh, kw, channels/groups, filters], got \(w.shape)")

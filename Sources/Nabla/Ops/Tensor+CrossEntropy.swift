@@ -16,6 +16,10 @@ import Darwin
 /// let losses = softmaxCrossEntropy(logits: net(x), labels: y)   // [N]
 /// let loss = losses.mean()
 /// ```
+/// - Parameters:
+///   - logits: [N, C] unnormalised scores.
+///   - labels: [N] int32 class indices.
+///   - ignoreIndex: a label whose rows get loss 0 and no gradient (padding).
 public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: Int32? = nil) -> Tensor {
     nablaPrecondition(logits.rank == 2, "sparse_categorical_crossentropy: logits must be [batch, classes], got \(logits.shape)")
     nablaPrecondition(labels.dtype == .int32, "sparse_categorical_crossentropy: labels must be int32 class indices, got \(labels.dtype)")

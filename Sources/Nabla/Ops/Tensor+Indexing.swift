@@ -167,6 +167,9 @@ extension Tensor {
     /// let table = Tensor([[0, 0], [1, 1], [2, 2]])
     /// table.indexSelect(Tensor([2, 0], dtype: .int32), axis: 0)   // [[2, 2], [0, 0]]
     /// ```
+    /// - Parameters:
+    ///   - indices: int32 positions along `axis`.
+    ///   - axis: the axis to pick from.
     public func indexSelect(_ indices: Tensor, axis: Int = 0) -> Tensor {
         nablaPrecondition(indices.dtype == .int32, "index_select: indices must be int32, got \(indices.dtype)")
         let a = Shape.normalize(axis: axis, rank: rank, op: "index_select")
@@ -213,6 +216,9 @@ extension Tensor {
     /// let logp = Tensor([[0.1, 0.9], [0.8, 0.2]])
     /// logp.gather(Tensor([[1], [0]], dtype: .int32), axis: 1)   // [[0.9], [0.8]]
     /// ```
+    /// - Parameters:
+    ///   - indices: int32 positions, shaped as the result.
+    ///   - axis: the axis the positions index.
     public func gather(_ indices: Tensor, axis: Int) -> Tensor {
         nablaPrecondition(indices.dtype == .int32, "gather: indices must be int32, got \(indices.dtype)")
         let a = Shape.normalize(axis: axis, rank: rank, op: "gather")
@@ -264,6 +270,10 @@ extension Tensor {
 /// ```swift
 /// oneHot(Tensor([0, 2], dtype: .int32), depth: 3)   // [[1, 0, 0], [0, 0, 1]]
 /// ```
+/// - Parameters:
+///   - indices: int32 class labels.
+///   - depth: the number of classes.
+///   - dtype: the result's dtype.
 public func oneHot(_ indices: Tensor, depth: Int, dtype: DType = .float32) -> Tensor {
     nablaPrecondition(indices.dtype == .int32, "one_hot: indices must be int32, got \(indices.dtype)")
     let out = Tensor.zeros(indices.shape + [depth], dtype: dtype)

@@ -5,6 +5,9 @@
 /// ```swift
 /// concatenate([Tensor([[1, 2]]), Tensor([[3, 4]])], axis: 0)   // [[1, 2], [3, 4]]
 /// ```
+/// - Parameters:
+///   - tensors: tensors whose shapes agree except along `axis`.
+///   - axis: the axis to join along.
 public func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
     nablaPrecondition(!tensors.isEmpty, "concatenate: needs at least one tensor")
     let first = tensors[0]
@@ -48,6 +51,9 @@ public func concatenate(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
 /// ```swift
 /// stack([Tensor([1, 2]), Tensor([3, 4])], axis: 0).shape   // [2, 2]
 /// ```
+/// - Parameters:
+///   - tensors: tensors of one shape.
+///   - axis: where the new axis goes.
 public func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
     nablaPrecondition(!tensors.isEmpty, "stack: needs at least one tensor")
     for (i, t) in tensors.enumerated() {
@@ -73,6 +79,9 @@ extension Tensor {
     /// ```swift
     /// let parts = Tensor.arange(0, 5).split(sizes: [2, 3])   // [0, 1] and [2, 3, 4]
     /// ```
+    /// - Parameters:
+    ///   - sizes: the length of each part along `axis` (they add up to its size).
+    ///   - axis: the axis to split.
     public func split(sizes: [Int], axis: Int = 0) -> [Tensor] {
         let a = Shape.normalize(axis: axis, rank: rank, op: "split")
         nablaPrecondition(sizes.reduce(0, +) == shape[a], "split: sizes \(sizes) add up to \(sizes.reduce(0, +)), axis \(a) of \(shape) has \(shape[a])")
@@ -84,6 +93,9 @@ extension Tensor {
     }
 
     /// The tensor cut along `axis` into `parts` equal parts.
+    /// - Parameters:
+    ///   - parts: how many equal parts (must divide the axis).
+    ///   - axis: the axis to split.
     public func split(parts: Int, axis: Int = 0) -> [Tensor] {
         let a = Shape.normalize(axis: axis, rank: rank, op: "split")
         nablaPrecondition(parts > 0 && shape[a] % parts == 0, "split: axis \(a) of \(shape) does not divide into \(parts) equal parts")

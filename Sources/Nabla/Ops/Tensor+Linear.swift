@@ -6,6 +6,10 @@ import CNablaKernels
 /// ```swift
 /// let y = linear(x, weight, bias)     // x: [batch, in], weight: [in, out], bias: [out]
 /// ```
+/// - Parameters:
+///   - x: [..., in].
+///   - weight: [in, out].
+///   - bias: [out], or nil.
 public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
     nablaPrecondition(weight.rank == 2, "linear: weight must be [in, out], got \(weight.shape)")
     nablaPrecondition(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[0],

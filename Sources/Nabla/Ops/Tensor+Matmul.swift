@@ -12,6 +12,9 @@ import CNablaKernels
 ///
 /// Shapes that do not fit stop the program with a message naming both, as
 /// ``Shape/matmul(_:_:)`` reports them: `matmul: [3] and [2, 2] do not fit: inner dimensions 3 and 2 differ`.
+/// - Parameters:
+///   - a: [..., m, k] (or [k]).
+///   - b: [..., k, n] (or [k]); batch axes broadcast.
 public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
     let resultShape = shapeOrTrap { () throws(ShapeError) in try Shape.matmul(a.shape, b.shape) }
     nablaPrecondition(a.dtype == b.dtype, "matmul: dtypes \(a.dtype) and \(b.dtype) differ")

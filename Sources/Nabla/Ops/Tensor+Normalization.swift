@@ -7,6 +7,11 @@ import CNablaKernels
 /// ```swift
 /// let y = layerNorm(x, gamma: g, beta: b, epsilon: 1e-5)   // x [..., d], g and b [d]
 /// ```
+/// - Parameters:
+///   - x: [..., d], normalised over the last axis.
+///   - gamma: the scale [d], or nil.
+///   - beta: the offset [d], or nil.
+///   - epsilon: added to the variance.
 public func layerNorm(_ x: Tensor, gamma: Tensor? = nil, beta: Tensor? = nil, epsilon: Double = 1e-5) -> Tensor {
     nablaPrecondition(x.dtype == .float32 || x.dtype == .float64, "layer_norm: needs a float32 or float64 tensor, got \(x.dtype)")
     nablaPrecondition(x.rank >= 1, "layer_norm: needs at least one axis")

@@ -9,6 +9,10 @@ public enum PoolKind: Sendable { case max, average }
 /// ```swift
 /// pool2d(x, .max, geometry: Conv2DGeometry(kernel: (2, 2), stride: (2, 2)))
 /// ```
+/// - Parameters:
+///   - x: images [batch, height, width, channels].
+///   - kind: `.max` or `.average`.
+///   - g: the geometry: window, strides and padding.
 public func pool2d(_ x: Tensor, _ kind: PoolKind, geometry g: Conv2DGeometry) -> Tensor {
     nablaPrecondition(x.rank == 4 && x.dtype.isFloatingPoint, "pool2d: input must be a floating [batch, height, width, channels], got \(x.shape) \(x.dtype)")
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

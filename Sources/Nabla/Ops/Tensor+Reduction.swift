@@ -119,6 +119,9 @@ extension Tensor {
     /// x.sum(axes: [0])                     // [4, 6]
     /// x.sum(axes: [1], keepDims: true)     // [[3], [7]]
     /// ```
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = Shape.normalize(axes: axes, rank: rank, op: "sum")
         let kept = reduceKernel(.sum, axes: ax, name: "sum")
@@ -128,6 +131,9 @@ extension Tensor {
     }
 
     /// The sum over one axis.
+    /// - Parameters:
+    ///   - axis: the axis to reduce; negative counts from the end.
+    ///   - keepDims: keep the reduced axis with size 1.
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
 
     /// The mean over `axes` (all when nil).
@@ -135,6 +141,9 @@ extension Tensor {
     /// ```swift
     /// Tensor([[1, 2], [3, 4]]).mean(axes: [0])   // [2, 3]
     /// ```
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = Shape.normalize(axes: axes, rank: rank, op: "mean")
         let n = ax.reduce(1) { $0 * shape[$1] }
@@ -142,18 +151,33 @@ extension Tensor {
     }
 
     /// The mean over one axis.
+    /// - Parameters:
+    ///   - axis: the axis to reduce; negative counts from the end.
+    ///   - keepDims: keep the reduced axis with size 1.
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
 
     /// The largest element over `axes` (all when nil). The gradient is shared equally by ties.
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { extremum(.max, axes, keepDims, "max") }
 
     /// The largest element over one axis.
+    /// - Parameters:
+    ///   - axis: the axis to reduce; negative counts from the end.
+    ///   - keepDims: keep the reduced axis with size 1.
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
 
     /// The smallest element over `axes` (all when nil). The gradient is shared equally by ties.
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
     public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { extremum(.min, axes, keepDims, "min") }
 
     /// The smallest element over one axis.
+    /// - Parameters:
+    ///   - axis: the axis to reduce; negative counts from the end.
+    ///   - keepDims: keep the reduced axis with size 1.
     public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
 
     private func extremum(_ op: ReduceOp, _ axes: [Int]?, _ keepDims: Bool, _ name: String) -> Tensor {
@@ -173,9 +197,15 @@ extension Tensor {
     /// ```swift
     /// Tensor([[1, 5, 2], [7, 0, 3]]).argmax(axis: 1)   // [1, 0]
     /// ```
+    /// - Parameters:
+    ///   - axis: the axis searched (the flattened tensor when nil).
+    ///   - keepDims: keep the axis with size 1.
     public func argmax(axis: Int? = nil, keepDims: Bool = false) -> Tensor { argExtremum(axis, keepDims, greater: true) }
 
     /// The index of the smallest element along `axis` (of the flattened tensor when nil), as int32.
+    /// - Parameters:
+    ///   - axis: the axis searched (the flattened tensor when nil).
+    ///   - keepDims: keep the axis with size 1.
     public func argmin(axis: Int? = nil, keepDims: Bool = false) -> Tensor { argExtremum(axis, keepDims, greater: false) }
 
     private func argExtremum(_ axis: Int?, _ keepDims: Bool, greater: Bool) -> Tensor {
@@ -208,6 +238,10 @@ extension Tensor {
     /// ```swift
     /// Tensor([1, 2, 3, 4]).variance()   // 1.25
     /// ```
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
+    ///   - correction: subtracted from the count in the denominator (1: the unbiased estimate).
     public func variance(axes: [Int]? = nil, keepDims: Bool = false, correction: Int = 0) -> Tensor {
         let ax = Shape.normalize(axes: axes, rank: rank, op: "variance")
         let n = ax.reduce(1) { $0 * shape[$1] }
@@ -216,6 +250,10 @@ extension Tensor {
     }
 
     /// The standard deviation over `axes` (all when nil), with the same `correction` as ``variance(axes:keepDims:correction:)``.
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
+    ///   - correction: subtracted from the count in the denominator.
     public func standardDeviation(axes: [Int]? = nil, keepDims: Bool = false, correction: Int = 0) -> Tensor {
         sqrt(variance(axes: axes, keepDims: keepDims, correction: correction))
     }
@@ -225,6 +263,9 @@ extension Tensor {
     /// ```swift
     /// Tensor([1000, 1000]).logSumExp()   // 1000.6931
     /// ```
+    /// - Parameters:
+    ///   - axes: the axes to reduce (all when nil); negative counts from the end.
+    ///   - keepDims: keep each reduced axis with size 1, for broadcasting back.
     public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = Shape.normalize(axes: axes, rank: rank, op: "logsumexp")
         let m = reduceKernel(.max, axes: ax, name: "logsumexp")

@@ -7,6 +7,8 @@ extension Tensor {
     /// ```swift
     /// Tensor.arange(0, 6).reshaped([2, -1])   // shape [2, 3]
     /// ```
+    /// - Parameters:
+    ///   - newShape: the new shape, with as many elements; one entry may be −1.
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var target = newShape
         if let i = newShape.firstIndex(of: -1) {
@@ -29,6 +31,8 @@ extension Tensor {
     /// ```swift
     /// Tensor.zeros([2, 3, 4]).permuted([2, 0, 1]).shape   // [4, 2, 3]
     /// ```
+    /// - Parameters:
+    ///   - axes: the new order of the axes.
     public func permuted(_ axes: [Int]) -> Tensor {
         nablaPrecondition(axes.count == rank, "permute: \(axes) does not list the \(rank) axes of \(shape)")
         let norm = axes.map { Shape.normalize(axis: $0, rank: rank, op: "permute") }
@@ -49,6 +53,9 @@ extension Tensor {
     /// ```swift
     /// Tensor([[1, 2, 3]]).transposed().shape   // [3, 1]
     /// ```
+    /// - Parameters:
+    ///   - axis0: one axis to swap.
+    ///   - axis1: the other.
     public func transposed(_ axis0: Int = -2, _ axis1: Int = -1) -> Tensor {
         if rank < 2 { return self }
         var axes = Array(0..<rank)
@@ -60,6 +67,8 @@ extension Tensor {
     public var T: Tensor { transposed() }
 
     /// Size-1 dimensions removed: all of them, or those in `axes`.
+    /// - Parameters:
+    ///   - axes: the size-1 axes to drop (all when nil).
     public func squeezed(axes: [Int]? = nil) -> Tensor {
         if let axes {
             let norm = axes.map { Shape.normalize(axis: $0, rank: rank, op: "squeeze") }
@@ -74,6 +83,8 @@ extension Tensor {
     /// ```swift
     /// Tensor([1, 2, 3]).unsqueezed(axis: 0).shape   // [1, 3]
     /// ```
+    /// - Parameters:
+    ///   - axis: where the new size-1 axis goes.
     public func unsqueezed(axis: Int) -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
         nablaPrecondition(a >= 0 && a <= rank, "unsqueeze: axis \(axis) is out of range for a tensor of rank \(rank)")
@@ -88,6 +99,8 @@ extension Tensor {
     /// ```swift
     /// Tensor([1, 2]).broadcast(to: [3, 2])   // three rows of [1, 2]
     /// ```
+    /// - Parameters:
+    ///   - target: a shape this one broadcasts to (NumPy rules).
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
         let check = shapeOrTrap { () throws(ShapeError) in try Shape.broadcast(shape, target, op: "broadcast_to") }

@@ -6,6 +6,9 @@
 /// ```swift
 /// softmax(Tensor([[1, 2, 3]]), axis: -1)   // [[0.0900, 0.2447, 0.6652]]
 /// ```
+/// - Parameters:
+///   - x: the scores.
+///   - axis: the axis that sums to 1.
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let a = Shape.normalize(axis: axis, rank: x.rank, op: "softmax")
     let y = withNoGrad { () -> Tensor in
@@ -19,6 +22,9 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 }
 
 /// x − log Σ exp(x) along `axis`: the log of ``softmax(_:axis:)``, without its underflow.
+/// - Parameters:
+///   - x: the scores.
+///   - axis: the axis normalised over.
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let a = Shape.normalize(axis: axis, rank: x.rank, op: "log_softmax")
     let y = withNoGrad { () -> Tensor in

@@ -243,6 +243,10 @@ public func pow(_ x: Tensor, _ exponent: Double) -> Tensor { x.apply(.power(expo
 /// ```swift
 /// clamp(Tensor([-2, 0.5, 3]), min: 0, max: 1)   // [0, 0.5, 1]
 /// ```
+/// - Parameters:
+///   - x: the input.
+///   - min: the lower bound.
+///   - max: the upper bound.
 public func clamp(_ x: Tensor, min: Double = -.infinity, max: Double = .infinity) -> Tensor {
     x.apply(.clamp(min: min, max: max))
 }
@@ -252,8 +256,14 @@ public func clamp(_ x: Tensor, min: Double = -.infinity, max: Double = .infinity
 /// max(x, 0).
 public func relu(_ x: Tensor) -> Tensor { x.apply(.relu) }
 /// x for x > 0, `alpha`·x otherwise (Keras's default slope is 0.3, PyTorch's 0.01).
+/// - Parameters:
+///   - x: the input.
+///   - alpha: the slope below zero.
 public func leakyRelu(_ x: Tensor, alpha: Double = 0.01) -> Tensor { x.apply(.leakyRelu(alpha: alpha)) }
 /// x for x > 0, `alpha`·(eˣ − 1) otherwise.
+/// - Parameters:
+///   - x: the input.
+///   - alpha: the value approached far below zero.
 public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor { x.apply(.elu(alpha: alpha)) }
 /// The scaled ELU of Klambauer et al.
 public func selu(_ x: Tensor) -> Tensor { x.apply(.selu) }
@@ -271,4 +281,7 @@ public func silu(_ x: Tensor) -> Tensor { x.apply(.silu) }
 /// gelu(x)                       // x · Φ(x)
 /// gelu(x, approximate: true)    // the tanh form used by GPT-2
 /// ```
+/// - Parameters:
+///   - x: the input.
+///   - approximate: use the tanh approximation (GPT-2's) instead of the exact x·Φ(x).
 public func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor { x.apply(approximate ? .geluTanh : .geluExact) }

@@ -11,6 +11,12 @@ extension Tensor {
     /// RandomGenerator.global.seed(0)
     /// let w = Tensor.randomNormal([784, 128], std: 0.05)
     /// ```
+    /// - Parameters:
+    ///   - shape: the shape.
+    ///   - mean: the mean.
+    ///   - std: the standard deviation.
+    ///   - dtype: float32 or float64.
+    ///   - generator: the source of randomness.
     public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
                                     generator: RandomGenerator = .current) -> Tensor {
         sampled(shape, dtype, "randomNormal", generator) { uniform, t, n in
@@ -27,6 +33,12 @@ extension Tensor {
     }
 
     /// Samples uniformly from [`low`, `high`).
+    /// - Parameters:
+    ///   - shape: the shape.
+    ///   - low: the smallest value.
+    ///   - high: the bound, not reached.
+    ///   - dtype: float32 or float64.
+    ///   - generator: the source of randomness.
     public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                      generator: RandomGenerator = .current) -> Tensor {
         sampled(shape, dtype, "randomUniform", generator) { uniform, t, n in
@@ -48,6 +60,11 @@ extension Tensor {
     /// ```swift
     /// let labels = Tensor.randomInt([32], low: 0, high: 10)
     /// ```
+    /// - Parameters:
+    ///   - shape: the shape.
+    ///   - low: the smallest value.
+    ///   - high: the bound, not reached.
+    ///   - generator: the source of randomness.
     public static func randomInt(_ shape: [Int], low: Int, high: Int, generator: RandomGenerator = .current) -> Tensor {
         nablaPrecondition(high > low, "randomInt: empty range \(low)..<\(high)")
         let t = Tensor(uninitializedShape: shape, dtype: .int32)
