@@ -15,7 +15,7 @@ struct FuzzRegressionTests {
             .flatMap { dir in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).map { dir.appendingPathComponent($0) } }
     }
 
-    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx", "labelledtext"])
+    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx", "labelledtext", "wav"])
     func replay(_ target: String) throws {
         let files = Self.inputs(target)
         #expect(!files.isEmpty)
@@ -27,6 +27,7 @@ struct FuzzRegressionTests {
             case "safetensors": ok = (try? SafeTensors.decode(data)) != nil
             case "numpy": ok = (try? NumPyFile.decode(data)) != nil
             case "numpyarchive": ok = (try? NumPyArchive.decode(data)) != nil
+            case "wav": ok = (try? WAVFile.decode(data)) != nil
             case "modelconfig": ok = (try? Model.fromConfiguration(data)) != nil
             case "idx": ok = (try? IDX.decode(data, source: url.lastPathComponent)) != nil
             case "labelledtext":

@@ -61,6 +61,19 @@ struct AudioTests {
         #expect(STFTSettings(nFFT: 512, hopLength: 128).frameCount(x.count) == 24)
     }
 
+    @Test("the differentiable stftPower equals the FFT spectrogram (and so librosa and torchaudio)")
+    func differentiableSpectrogram() {
+        let x = Tensor(values: Self.signal)
+        for settings in [STFTSettings(nFFT: 512, hopLength: 128), STFTSettings.torchaudio()] {
+            #expect(relativeError(stftPower(x, settings: settings), AudioFeatures.spectrogram(Self.signal, settings)) < 1e-5)
+            #expect(relativeError(stftPower(x, settings: settings, power: 1), AudioFeatures.spectrogram(Self.signal, settings, power: 1)) < 1e-5)
+        }
+        let batch = stack([x, x * 0.5], axis: 0)
+        let both = stftPower(batch, settings: STFTSettings(nFFT: 400, hopLength: 160))
+        #expect(both.shape == [2, 19, 201])
+        #expect(relativeError(both[1], reference("librosa_power_400") * 0.25) < 1e-5)
+    }
+
     @Test("mel filterbanks: Slaney (librosa's default), HTK without normalisation, torchaudio's")
     func melFilterbanks() {
         let slaney = AudioFeatures.melFilterbank(sampleRate: 8000, nFFT: 512, mels: 40)

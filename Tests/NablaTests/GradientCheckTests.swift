@@ -51,6 +51,10 @@ struct GradCase: CustomTestStringConvertible, Sendable {
         GradCase("softmax first", [[3, 5]]) { softmax($0[0], axis: 0) },
         GradCase("log softmax", [[2, 3, 4]]) { logSoftmax($0[0], axis: 1) },
         GradCase("layer norm", [[3, 5], [5], [5]]) { layerNorm($0[0], gamma: $0[1], beta: $0[2]) },
+        GradCase("stft power, zero padding", [[2, 37]]) { stftPower($0[0], settings: STFTSettings(nFFT: 16, hopLength: 5)) },
+        GradCase("stft magnitude, reflection, n_fft 15, Hamming", [[29]]) {
+            stftPower($0[0], settings: STFTSettings(nFFT: 15, hopLength: 4, windowLength: 12, window: .hamming(periodic: false), padMode: .reflect), power: 1)
+        },
         GradCase("layer norm, no affine, width 9", [[2, 3, 9]]) { layerNorm($0[0]) },
         GradCase("causal attention", [[2, 5, 12]]) { scaledDotProductAttention(packed: $0[0], heads: 2) },
         GradCase("full attention, head size 9", [[1, 4, 54]]) { scaledDotProductAttention(packed: $0[0], heads: 2, causal: false) },
