@@ -112,7 +112,7 @@ public struct AudioFeatureSettings: Codable, Equatable, Sendable {
     public var seconds = 1.0
     public var nFFT = 512
     public var hopLength = 128
-    public var mels = 64
+    public var mels = 40
     public var mfccCount = 20
     /// Subtracted from every feature (the training set's mean).
     public var mean = 0.0

@@ -37,7 +37,7 @@ struct AudioTrain: ParsableCommand {
         --data is a folder of class subfolders of .wav files, or of files named {label}_{speaker}_{index}.wav (the Free Spoken
         Digit Dataset's naming). The test split: the given --test-speakers; otherwise recordings with index 0-4 (FSDD's
         customary split) when the names carry indices; otherwise a seeded 20%. Clips become mono at 8 kHz, padded or cut to
-        one second, then log-mel spectrograms (64 mels, n_fft 512, hop 128) or MFCCs, standardised with the training set's
+        one second, then log-mel spectrograms (40 mels, n_fft 512, hop 128) or MFCCs, standardised with the training set's
         statistics. A small CNN learns from them with time shifts, noise, speed changes and SpecAugment masks.
         """)
 
@@ -119,15 +119,16 @@ struct AudioTrain: ParsableCommand {
         print("test accuracy: \(String(format: "%.4f", result["accuracy"] ?? 0))")
     }
 
-    /// Three convolution blocks (3×3, batch norm, ReLU, 2×2 max pooling after the first two), global
-    /// average pooling, dropout and class logits — time-frequency patterns at growing scales.
+    /// Three convolution blocks (3×3, batch norm, ReLU, 2×2 max pooling), then the flattened map (it
+    /// keeps the order of the sounds in time, which a digit's identity depends on), a ReLU layer with
+    /// dropout, and class logits.
     static func makeModel(inputShape: [Int], classes: Int) -> Model {
         var layers: [Layer] = []
-        for (i, filters) in [32, 64, 128].enumerated() {
-            layers += [Conv2D(filters: filters, kernelSize: (3, 3), padding: .same, useBias: false), BatchNormalization(), Activation(.relu)]
-            if i < 2 { layers.append(MaxPooling2D(poolSize: (2, 2))) }
+        for filters in [16, 32, 64] {
+            layers += [Conv2D(filters: filters, kernelSize: (3, 3), padding: .same, useBias: false), BatchNormalization(), Activation(.relu),
+                       MaxPooling2D(poolSize: (2, 2))]
         }
-        layers += [GlobalAveragePooling2D(), Dropout(rate: 0.3), Dense(units: classes)]
+        layers += [Flatten(), Dropout(rate: 0.3), Dense(units: 64, activation: .relu), Dropout(rate: 0.3), Dense(units: classes)]
         return Sequential(layers, inputShape: inputShape, name: "audio_cnn")
     }
 }
