@@ -32,6 +32,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case cnnTrain = "cnn_train"
     case gptTrain = "gpt_train"
     case textTrain = "text_train"
+    case audioFeatures = "audio_features"
 
     func run() -> [BenchResult] {
         switch self {
@@ -43,6 +44,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .cnnTrain: [CNNBenchmark.run()]
         case .gptTrain: [GPTBenchmark.run()]
         case .textTrain: [TextBenchmark.run()]
+        case .audioFeatures: [AudioBenchmark.run()]
         }
     }
 }
