@@ -84,3 +84,20 @@ for name, (data, rate, subtype, container) in files.items():
     expected[key + "_rate"] = np.array(rate)
 np.savez_compressed(os.path.join(root, "wav_expected.npz"), **expected)
 print("wrote", root)
+
+# CTC: PyTorch's ctc_loss in float64 on logits through log_softmax, with a padded target batch, one
+# impossible alignment (zero_infinity), every reduction, and the gradient with respect to the logits.
+g = torch.Generator().manual_seed(3)
+logits = torch.randn(12, 3, 5, dtype=torch.float64, generator=g)
+targets = torch.tensor([[1, 2, 2, 3], [3, 1, 0, 0], [4, 4, 4, 0]], dtype=torch.int64)
+input_lengths, target_lengths = torch.tensor([12, 9, 3]), torch.tensor([4, 2, 3])
+ctc = {"logits": logits.numpy(), "targets": targets.numpy().astype(np.int32),
+       "input_lengths": input_lengths.numpy(), "target_lengths": target_lengths.numpy()}
+for reduction in ["none", "sum", "mean"]:
+    x = logits.clone().requires_grad_(True)
+    loss = torch.nn.functional.ctc_loss(x.log_softmax(-1), targets, input_lengths, target_lengths, blank=0,
+                                        reduction=reduction, zero_infinity=True)
+    (loss.sum() if reduction == "none" else loss).backward()
+    ctc[f"loss_{reduction}"] = loss.detach().numpy()
+    ctc[f"grad_{reduction}"] = x.grad.numpy()
+np.savez_compressed(os.path.join(root, "ctc.npz"), **ctc)

@@ -153,14 +153,14 @@ public struct AudioFeatureSettings: Codable, Equatable, Sendable {
 /// Waveform augmentation for speech, drawn per clip: a time shift, noise mixed at a random SNR, a speed
 /// change by resampling, and SpecAugment's time and frequency masks on the features.
 public struct AudioAugmentation: Codable, Equatable, Sendable {
-    /// The largest shift, in seconds, either way (zeros fill).
+    /// The largest delay, in seconds, within the zeros that pad the clip.
     public var maxShift = 0.1
-    /// Noise at an SNR drawn from this range in dB (nil: none).
-    public var noiseSNR: ClosedRange<Double>? = 10...40
+    /// Noise at an SNR drawn from this range in dB, over the recording's non-silent span (nil: none).
+    public var noiseSNR: ClosedRange<Double>? = 20...40
     /// Speed factors drawn from this range (1: none).
-    public var speed: ClosedRange<Double> = 0.9...1.1
+    public var speed: ClosedRange<Double> = 0.95...1.05
     /// SpecAugment: this many time masks of up to `timeMaskWidth` frames, frequency masks of up to `frequencyMaskWidth` bands.
-    public var timeMasks = 1, timeMaskWidth = 6, frequencyMasks = 1, frequencyMaskWidth = 6
+    public var timeMasks = 1, timeMaskWidth = 5, frequencyMasks = 1, frequencyMaskWidth = 4
 
     /// - Parameters:
     ///   - maxShift: the largest time shift in seconds.
@@ -180,17 +180,22 @@ public struct AudioAugmentation: Codable, Equatable, Sendable {
             y = Resampler(from: 100, to: target).resample(y)
         }
         y = fit(y, x.count)
-        let limit = Int(maxShift * Double(sampleRate))
+        // Shift later only, into the zeros that pad the clip: an earlier start would cut the word's onset.
+        let room = y.count - 1 - (y.lastIndex(where: { $0 != 0 }) ?? (y.count - 1))
+        let limit = Swift.min(Int(maxShift * Double(sampleRate)), room)
         if limit > 0 {
-            let shift = g.nextInt(below: 2 * limit + 1) - limit
-            y = (0..<y.count).map { i in let j = i - shift; return j >= 0 && j < y.count ? y[j] : 0 }
+            let shift = g.nextInt(below: limit + 1)
+            y = (0..<y.count).map { i in i >= shift ? y[i - shift] : 0 }
         }
-        if let noiseSNR {
+        // Noise over the recording itself, not the zeros that pad it to length (test clips keep exact
+        // silence there), at an SNR measured on that span.
+        if let noiseSNR, let last = y.lastIndex(where: { $0 != 0 }), let first = y.firstIndex(where: { $0 != 0 }) {
+            let span = first...last
             let snr = noiseSNR.lowerBound + (noiseSNR.upperBound - noiseSNR.lowerBound) * g.nextDouble()
-            let power = y.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(Swift.max(y.count, 1))
+            let power = y[span].reduce(0.0) { $0 + Double($1) * Double($1) } / Double(span.count)
             let scale = (power / pow(10, snr / 10)).squareRoot()
-            let noise = Tensor.randomNormal([y.count], dtype: .float64, generator: g).toArray(Double.self)
-            for i in y.indices { y[i] += Float(scale * noise[i]) }
+            let noise = Tensor.randomNormal([span.count], dtype: .float64, generator: g).toArray(Double.self)
+            for (k, i) in span.enumerated() { y[i] += Float(scale * noise[k]) }
         }
         return y
     }

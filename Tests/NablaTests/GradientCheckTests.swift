@@ -51,6 +51,9 @@ struct GradCase: CustomTestStringConvertible, Sendable {
         GradCase("softmax first", [[3, 5]]) { softmax($0[0], axis: 0) },
         GradCase("log softmax", [[2, 3, 4]]) { logSoftmax($0[0], axis: 1) },
         GradCase("layer norm", [[3, 5], [5], [5]]) { layerNorm($0[0], gamma: $0[1], beta: $0[2]) },
+        GradCase("ctc loss (mean), repeats and a padded target", [[7, 2, 4]]) {
+            ctcLoss(logProbs: $0[0], targets: Tensor(shape: [2, 3], values: [Int32(1), 1, 2, 3, 0, 0]), inputLengths: [7, 5], targetLengths: [3, 1])
+        },
         GradCase("stft power, zero padding", [[2, 37]]) { stftPower($0[0], settings: STFTSettings(nFFT: 16, hopLength: 5)) },
         GradCase("stft magnitude, reflection, n_fft 15, Hamming", [[29]]) {
             stftPower($0[0], settings: STFTSettings(nFFT: 15, hopLength: 4, windowLength: 12, window: .hamming(periodic: false), padMode: .reflect), power: 1)
