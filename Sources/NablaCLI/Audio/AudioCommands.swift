@@ -38,7 +38,7 @@ struct AudioTrain: ParsableCommand {
         Digit Dataset's naming). The test split: the given --test-speakers; otherwise recordings with index 0-4 (FSDD's
         customary split) when the names carry indices; otherwise a seeded 20%. Clips become mono at 8 kHz, padded or cut to
         one second, then log-mel spectrograms (40 mels, n_fft 512, hop 128) or MFCCs, standardised with the training set's
-        statistics. A small CNN learns from them with time shifts, noise, speed changes and SpecAugment masks.
+        statistics. A small CNN learns from them; --augment adds delays, noise, speed changes and SpecAugment masks.
         """)
 
     @Option(help: "A folder of class subfolders of .wav files, or of {label}_{speaker}_{index}.wav files.")
@@ -48,13 +48,13 @@ struct AudioTrain: ParsableCommand {
     @Option(help: "logmel (default) or mfcc.")
     var features = "logmel"
     @Option(help: "Passes over the training recordings.")
-    var epochs = 40
+    var epochs = 30
     @Option(help: "Recordings per gradient step.")
     var batchSize = 32
     @Option(help: "Adam's learning rate.")
     var learningRate = 2e-3
-    @Flag(inversion: .prefixedNo, help: "Augment the training recordings (shift, noise, speed, SpecAugment masks).")
-    var augment = true
+    @Flag(inversion: .prefixedNo, help: "Augment the training recordings (delay, noise, speed, SpecAugment masks; off by default: it needs more epochs).")
+    var augment = false
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
     @Option(help: "0 silent, 1 progress bar, 2 one line per epoch.")
@@ -171,10 +171,12 @@ struct AudioShow: ParsableCommand {
         let settings = STFTSettings(nFFT: 512, hopLength: 128)
         let logMel = AudioFeatures.logMelSpectrogram(x, sampleRate: clip.sampleRate, settings: settings, mels: mels)   // [frames, mels]
         let (frames, bands) = (logMel.shape[0], logMel.shape[1])
-        let column = 4, left = 60, top = 30, waveHeight = 120, gap = 30, bandHeight = 3
+        let column = Swift.max(2, 480 / Swift.max(frames, 1)), left = 60, top = 30, waveHeight = 120, gap = 30, bandHeight = 3
         let width = left + frames * column + 20, height = top + waveHeight + gap + bands * bandHeight + 50
         var png = RGBImage(width: width, height: height)
-        png.drawText(URL(fileURLWithPath: file).lastPathComponent, x: left, y: 8, scale: 2)
+        // The bitmap font has letters, digits and a little punctuation; other characters become spaces.
+        let title = URL(fileURLWithPath: file).lastPathComponent.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : " " }
+        png.drawText(String(title), x: left, y: 8, scale: 2)
         // The waveform: each pixel column shows the min...max of its samples.
         let plotWidth = frames * column, per = Swift.max(1, x.count / Swift.max(plotWidth, 1))
         for px in 0..<plotWidth {
