@@ -32,11 +32,13 @@ public struct AudioDataset: Sendable {
         self.note = note
     }
 
-    /// Reads a folder: class subfolders of `.wav` files when there are any, otherwise `.wav` files named
-    /// `{label}_{speaker}_{index}.wav`.
+    /// Reads a folder: class subfolders of `.wav` files when there are any, otherwise `.wav` files whose
+    /// names follow `pattern`.
     /// - Parameters:
     ///   - path: the folder.
-    public init(path: String) throws(DataError) {
+    ///   - pattern: the file name without `.wav`, with `{label}` (required), `{speaker}` and `{index}`
+    ///     (digits) between literal text; FSDD's `{label}_{speaker}_{index}` by default.
+    public init(path: String, pattern: String = "{label}_{speaker}_{index}") throws(DataError) {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .fileNotFound(path: path) }
@@ -58,16 +60,16 @@ public struct AudioDataset: Sendable {
             return
         }
         guard !wavs.isEmpty else { throw .invalid("\(path): no .wav files and no class subfolders") }
+        let matcher = try FileNamePattern(pattern)
         var items: [Item] = []
         for name in wavs {
-            let parts = name.dropLast(4).split(separator: "_", omittingEmptySubsequences: false)
-            guard parts.count == 3, let index = Int(parts[2]), !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw .invalid("\(path)/\(name): expected {label}_{speaker}_{index}.wav (FSDD's naming) or class subfolders")
+            guard let fields = matcher.match(String(name.dropLast(4))) else {
+                throw .invalid("\(path)/\(name): expected \(pattern).wav or class subfolders")
             }
-            items.append(Item(path: path + "/" + name, label: String(parts[0]), speaker: String(parts[1]), index: index))
+            items.append(Item(path: path + "/" + name, label: fields.label, speaker: fields.speaker, index: fields.index))
         }
         let speakers = Set(items.compactMap(\.speaker)).count
-        self.init(items: items, note: "\(items.count) recordings named {label}_{speaker}_{index}.wav, \(speakers) speakers")
+        self.init(items: items, note: "\(items.count) recordings named \(pattern).wav" + (speakers > 0 ? ", \(speakers) speakers" : ""))
     }
 
     /// The labels, sorted.
@@ -99,6 +101,58 @@ public struct AudioDataset: Sendable {
         let order = RandomGenerator(seed: seed).permutation(items.count)
         let cut = items.count - Int(Double(items.count) * testFraction)
         return (AudioDataset(items: order[..<cut].map { items[$0] }), AudioDataset(items: order[cut...].map { items[$0] }))
+    }
+}
+
+/// A file-name pattern such as `{label}_{speaker}_{index}`: placeholders between literal text.
+struct FileNamePattern {
+    private enum Part { case literal(String), label, speaker, index }
+    private let parts: [Part]
+
+    init(_ pattern: String) throws(DataError) {
+        var parts: [Part] = [], rest = Substring(pattern)
+        while let open = rest.firstIndex(of: "{") {
+            if open > rest.startIndex { parts.append(.literal(String(rest[..<open]))) }
+            guard let close = rest[open...].firstIndex(of: "}") else { throw .invalid("pattern \(pattern): an unclosed {") }
+            switch rest[rest.index(after: open)..<close] {
+            case "label": parts.append(.label)
+            case "speaker": parts.append(.speaker)
+            case "index": parts.append(.index)
+            case let other: throw .invalid("pattern \(pattern): unknown field {\(other)} (label, speaker, index)")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        if !rest.isEmpty { parts.append(.literal(String(rest))) }
+        guard parts.contains(where: { if case .label = $0 { true } else { false } }) else { throw .invalid("pattern \(pattern): needs {label}") }
+        self.parts = parts
+    }
+
+    /// The fields of `name`, or nil when it does not follow the pattern. A field ends where the next
+    /// literal text first appears (the last field takes the rest).
+    func match(_ name: String) -> (label: String, speaker: String?, index: Int?)? {
+        var rest = Substring(name), label: String?, speaker: String?, index: Int?
+        for (i, part) in parts.enumerated() {
+            if case .literal(let text) = part {
+                guard rest.hasPrefix(text) else { return nil }
+                rest = rest.dropFirst(text.count)
+                continue
+            }
+            var value = rest
+            if i + 1 < parts.count, case .literal(let next) = parts[i + 1] {
+                guard let r = rest.range(of: next) else { return nil }
+                value = rest[..<r.lowerBound]
+            }
+            guard !value.isEmpty else { return nil }
+            rest = rest[value.endIndex...]
+            switch part {
+            case .label: label = String(value)
+            case .speaker: speaker = String(value)
+            case .index: guard let n = Int(value) else { return nil }; index = n
+            case .literal: break
+            }
+        }
+        guard rest.isEmpty, let label else { return nil }
+        return (label, speaker, index)
     }
 }
 

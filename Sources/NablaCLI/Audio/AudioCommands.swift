@@ -43,6 +43,8 @@ struct AudioTrain: ParsableCommand {
 
     @Option(help: "A folder of class subfolders of .wav files, or of {label}_{speaker}_{index}.wav files.")
     var data: String
+    @Option(help: "File names without .wav, for folders without class subfolders: {label}, {speaker}, {index} between literal text.")
+    var pattern = "{label}_{speaker}_{index}"
     @Option(help: "Comma-separated speakers to hold out for the test (speaker-independent evaluation).")
     var testSpeakers: String?
     @Option(help: "logmel (default) or mfcc.")
@@ -69,7 +71,7 @@ struct AudioTrain: ParsableCommand {
 
     func run() throws {
         RandomGenerator.global.seed(seed)
-        let all = try AudioDataset(path: data)
+        let all = try AudioDataset(path: data, pattern: pattern)
         print(all.note)
         let (train, test): (AudioDataset, AudioDataset)
         if let testSpeakers {
