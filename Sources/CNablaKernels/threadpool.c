@@ -1,13 +1,18 @@
 // A persistent thread pool: workers are created once, spin briefly waiting for work (a GEMM or a
 // large elementwise op arrives every few microseconds during training) and then sleep on a
-// condition variable. The calling thread always takes the first range itself.
+// condition variable. The calling thread always takes the first range itself, then claims every
+// range no worker has started: when another process holds a core and a worker is not scheduled, the
+// caller does its share instead of spinning until the scheduler runs it (which cost 10x and more
+// when one core was busy). Each range is claimed once, by compare-and-swap of its generation.
 #include "CNablaKernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <unistd.h>
 
 #define NABLA_MAX_THREADS 64
 #define NABLA_SPIN_ITERATIONS 200000
+#define NABLA_YIELD_EVERY 256       /* a spinning thread yields its core this often, for other processes */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_dispatch = PTHREAD_MUTEX_INITIALIZER; // one parallel region at a time
@@ -18,7 +23,8 @@ static int g_started;                  // workers created (excluding the caller)
 static atomic_int g_requested = 0;     // threads the user asked for (0: all cores)
 static atomic_long g_generation = 0;
 static atomic_int g_sleepers = 0;
-static atomic_int g_pending = 0;
+static atomic_int g_outstanding = 0;  // ranges of the current region not yet finished
+static atomic_long g_claim[NABLA_MAX_THREADS + 1]; // the generation that claimed each range
 
 static nabla_range_fn g_fn;
 static void *g_ctx;
@@ -36,6 +42,15 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/// Runs range `i` of region `gen` unless it was claimed already; returns whether it ran.
+static int claim_and_run(int i, long gen) {
+    long c = atomic_load_explicit(&g_claim[i], memory_order_acquire);
+    if (c >= gen || !atomic_compare_exchange_strong(&g_claim[i], &c, gen)) return 0;
+    if (g_begin[i] < g_end[i]) g_fn(g_ctx, g_begin[i], g_end[i]);
+    atomic_fetch_sub_explicit(&g_outstanding, 1, memory_order_acq_rel);
+    return 1;
+}
+
 static void *worker_main(void *arg) {
     int id = (int)(long)arg; // 1-based; 0 is the caller
     t_in_region = 1;
@@ -46,7 +61,7 @@ static void *worker_main(void *arg) {
         while ((gen = atomic_load_explicit(&g_generation, memory_order_acquire)) == seen &&
                spins < NABLA_SPIN_ITERATIONS) {
             cpu_relax();
-            spins++;
+            if (++spins % NABLA_YIELD_EVERY == 0) sched_yield();
         }
         if (gen == seen) {
             pthread_mutex_lock(&g_sleep_lock);
@@ -56,9 +71,8 @@ static void *worker_main(void *arg) {
             pthread_mutex_unlock(&g_sleep_lock);
         }
         seen = gen;
-        if (id < g_active && g_begin[id] < g_end[id]) g_fn(g_ctx, g_begin[id], g_end[id]);
-        // Every worker acknowledges every region, so none can lag into the next one.
-        atomic_fetch_sub_explicit(&g_pending, 1, memory_order_acq_rel);
+        // A worker late for its region finds its range claimed (by the caller) and waits for the next.
+        if (id < g_active) claim_and_run(id, gen);
     }
     return NULL;
 }
@@ -118,8 +132,8 @@ void nabla_parallel_for(long n, long min_per_thread, long align, nabla_range_fn 
     g_fn = fn;
     g_ctx = ctx;
     g_active = threads;
-    atomic_store(&g_pending, g_started);
-    atomic_fetch_add_explicit(&g_generation, 1, memory_order_seq_cst);
+    atomic_store(&g_outstanding, threads - 1);
+    long gen = atomic_fetch_add_explicit(&g_generation, 1, memory_order_seq_cst) + 1;
     if (atomic_load(&g_sleepers) > 0) {
         pthread_mutex_lock(&g_sleep_lock);
         pthread_cond_broadcast(&g_wake);
@@ -127,7 +141,12 @@ void nabla_parallel_for(long n, long min_per_thread, long align, nabla_range_fn 
     }
     t_in_region = 1;
     fn(ctx, g_begin[0], g_end[0]);
+    for (int i = 1; i < threads; i++) claim_and_run(i, gen);   // ranges no worker has started
     t_in_region = 0;
-    while (atomic_load_explicit(&g_pending, memory_order_acquire) > 0) cpu_relax();
+    int spins = 0;
+    while (atomic_load_explicit(&g_outstanding, memory_order_acquire) > 0) {   // a worker is still on its range
+        cpu_relax();
+        if (++spins % NABLA_YIELD_EVERY == 0) sched_yield();
+    }
     pthread_mutex_unlock(&g_dispatch);
 }

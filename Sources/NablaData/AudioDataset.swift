@@ -184,12 +184,18 @@ public struct AudioFeatureSettings: Codable, Equatable, Sendable {
     /// The shape of one clip's features.
     public var shape: [Int] { [stft.frameCount(length), kind == .mfcc ? mfccCount : mels] }
 
+    /// A clip as mono samples at `sampleRate`, its own length.
+    /// - Parameters:
+    ///   - clip: the recording.
+    public func mono(_ clip: AudioClip) -> [Float] {
+        clip.sampleRate == sampleRate ? clip.mono : Resampler(from: clip.sampleRate, to: sampleRate).resample(clip.mono)
+    }
+
     /// A clip as mono samples at `sampleRate`, padded with zeros or cut to `length`.
     /// - Parameters:
     ///   - clip: the recording.
     public func waveform(_ clip: AudioClip) -> [Float] {
-        var x = clip.mono
-        if clip.sampleRate != sampleRate { x = Resampler(from: clip.sampleRate, to: sampleRate).resample(x) }
+        var x = mono(clip)
         if x.count > length { x.removeLast(x.count - length) } else { x += [Float](repeating: 0, count: length - x.count) }
         return x
     }
@@ -325,5 +331,54 @@ extension AudioDataset {
     ///   - settings: the rate and length.
     public func waveforms(_ settings: AudioFeatureSettings) throws -> [[Float]] {
         try items.map { try settings.waveform(WAVFile.read(from: URL(fileURLWithPath: $0.path))) }
+    }
+}
+
+/// Utterances of several words, built on the fly by joining single-word recordings with random pauses
+/// and levels — how `nabla audio train --task sequence` makes training and test sequences of digits.
+///
+/// ```swift
+/// let builder = SpokenSequenceBuilder(recordings: waves, labels: digits, sampleRate: 8000)
+/// let (samples, words) = builder.make(generator: RandomGenerator(seed: 1))   // 2 to 5 words
+/// ```
+public struct SpokenSequenceBuilder: Sendable {
+    /// Mono recordings at `sampleRate`, each one word.
+    public let recordings: [[Float]]
+    /// Each recording's word (a class index).
+    public let labels: [Int32]
+    public let sampleRate: Int
+    /// Words per utterance.
+    public var words: ClosedRange<Int> = 2...5
+    /// Silence before, between and after words, in seconds.
+    public var pause: ClosedRange<Double> = 0.05...0.3
+    /// Each word's level relative to its recording.
+    public var gain: ClosedRange<Double> = 0.6...1.4
+
+    /// - Parameters:
+    ///   - recordings: mono single-word recordings.
+    ///   - labels: each recording's word.
+    ///   - sampleRate: their rate.
+    public init(recordings: [[Float]], labels: [Int32], sampleRate: Int) {
+        nablaPrecondition(!recordings.isEmpty && recordings.count == labels.count, "SpokenSequenceBuilder: needs recordings, one label each")
+        self.recordings = recordings
+        self.labels = labels
+        self.sampleRate = sampleRate
+    }
+
+    /// One utterance: its samples and its words in order.
+    /// - Parameters:
+    ///   - g: the source of randomness.
+    public func make(generator g: RandomGenerator) -> (samples: [Float], words: [Int32]) {
+        func draw(_ r: ClosedRange<Double>) -> Double { r.lowerBound + (r.upperBound - r.lowerBound) * g.nextDouble() }
+        let count = words.lowerBound + g.nextInt(below: words.count)
+        var samples: [Float] = [], spoken: [Int32] = []
+        for _ in 0..<count {
+            samples += [Float](repeating: 0, count: Int(draw(pause) * Double(sampleRate)))
+            let i = g.nextInt(below: recordings.count), level = Float(draw(gain))
+            samples += recordings[i].map { $0 * level }
+            spoken.append(labels[i])
+        }
+        samples += [Float](repeating: 0, count: Int(draw(pause) * Double(sampleRate)))
+        return (samples, spoken)
     }
 }

@@ -92,6 +92,7 @@ struct SaveEveryTypeTests {
             BiLSTMClassifier(vocabulary: 11, classes: 3, embeddingSize: 4, units: 3),
             TransformerTextClassifier(vocabulary: 11, classes: 3, maxLength: 6, width: 8, heads: 2, layers: 1),
         ]
+        seen.formUnion(try roundTrip(SpeechRecognizer(bands: 8, classes: 4, filters: 4, units: 3), [Tensor.randomNormal([2, 6, 8, 1])], seed: 40))
         for (i, model) in architectures.enumerated() {
             // The MLP language model reads exactly its context of 3 tokens.
             let input = model is MLPLanguageModel ? tokens[.all, 0..<3] : tokens
