@@ -61,6 +61,28 @@ struct AudioCLITests {
         #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
     }
 
+    @Test("--task sequence trains a CTC recogniser on joined utterances, saves it, and predicts word strings")
+    func sequenceTask() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-audio-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("recordings")
+        try Self.makeFSDD(in: data)
+        let model = root.appendingPathComponent("seq").path
+        let r = try CLI.run(["audio", "train", "--data", data.path, "--task", "sequence", "--steps", "3", "--save", model])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Model: \"speech_recognizer\"") && r.stdout.contains("recurrent (Bidirectional)") && r.stdout.contains("step 3/3  ctc loss"), "\(r.stdout)")
+        let rate = r.stdout.split(separator: "\n").first { $0.hasPrefix("digit error rate: ") }.flatMap { Double($0.dropFirst(18)) }
+        #expect(rate.map { $0 >= 0 } == true, "\(r.stdout)")
+        // Two words joined: the prediction is a (possibly empty) string of known words.
+        let joined = Self.recording(word: 0, speaker: 0, index: 1).mono + [Float](repeating: 0, count: 800) + Self.recording(word: 2, speaker: 0, index: 2).mono
+        let file = root.appendingPathComponent("two.wav")
+        try WAVFile.write(AudioClip(mono: joined, sampleRate: 8000), to: file)
+        let p = try CLI.run(["audio", "predict", model, file.path])
+        #expect(p.status == 0, "\(p.stderr)")
+        let words = p.stdout.split(separator: "\t").last.map { $0.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) } } ?? []
+        #expect(words.allSatisfy { ["0", "1", "2", ""].contains($0) }, "\(p.stdout)")
+    }
+
     @Test("class folders, a held-out speaker, and bad files as one line")
     func foldersSpeakersErrors() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-audio-\(UUID().uuidString)")
