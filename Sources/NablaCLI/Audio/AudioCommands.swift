@@ -12,25 +12,12 @@ struct AudioCommand: ParsableCommand {
 }
 
 /// What an audio model keeps in its metadata: how to turn a recording into its input, and the labels.
-struct AudioAssets: Codable {
-    static let key = "audio_classifier"
+struct AudioAssets: ModelAssets {
+    static let key = "audio_classifier", writer = "nabla audio train"
     var settings: AudioFeatureSettings
     var labels: [String]
     /// "sequence" for a CTC recogniser of several words (nil: one word per recording).
     var task: String?
-
-    init(settings: AudioFeatureSettings, labels: [String], task: String? = nil) {
-        self.settings = settings
-        self.labels = labels
-        self.task = task
-    }
-
-    init(of model: Model, path: String) throws {
-        guard let json = model.metadata[Self.key] else { throw ValidationError("\(path): not an audio model (written by nabla audio train --save?)") }
-        self = try json.decode(Self.self)
-    }
-
-    func write(into model: Model) throws { model.metadata[Self.key] = try JSONValue(encoding: self) }
 }
 
 struct AudioTrain: ParsableCommand {
@@ -127,7 +114,7 @@ struct AudioTrain: ParsableCommand {
         let seconds = ProgressBar.now() - fitStart
         let result = try model.evaluate(testX, testY, batchSize: 256, verbose: 0)
         if let save {
-            try AudioAssets(settings: settings, labels: labels).write(into: model)
+            try AudioAssets(settings: settings, labels: labels, task: nil).write(into: model)
             try model.save(to: URL(fileURLWithPath: save))
             print("saved the model and its feature settings to \(save)")
         }
@@ -236,7 +223,7 @@ struct AudioPredict: ParsableCommand {
 
     func run() throws {
         let m = try loadModel(model)
-        let assets = try AudioAssets(of: m, path: model)
+        let assets = try AudioAssets.required(m, path: model)
         m.eval()
         for file in files {
             let clip = try WAVFile.read(from: URL(fileURLWithPath: file))

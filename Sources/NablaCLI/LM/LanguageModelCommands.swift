@@ -311,7 +311,7 @@ struct LMSample: ParsableCommand {
     func run() throws {
         let loaded = try loadModel(model)
         guard let lm = loaded as? LanguageModel else { throw ValidationError("\(model): a \(loaded.typeName), not a language model") }
-        let config = try LMAssets(of: lm, path: model)
+        let config = try LMAssets.required(lm, path: model)
         let rng = RandomGenerator(seed: seed)
         let newline = try config.vocabulary.encode("\n")[0]
         let start: [Int32]

@@ -20,7 +20,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let m = try loadModel(model)
-        if let text = try TextAssets(of: m) { return try evaluateTexts(m, text) }
+        if let text = try TextAssets.of(m) { return try evaluateTexts(m, text) }
         if let lm = m as? LanguageModel { return try evaluateLanguageModel(lm) }
         guard m.loss != nil else { throw ValidationError("\(model): the model was saved without compile settings; cannot evaluate") }
         let x: Tensor, y: Tensor, what: String
@@ -66,7 +66,7 @@ struct Evaluate: ParsableCommand {
     /// windows of the running text otherwise).
     func evaluateLanguageModel(_ lm: LanguageModel) throws {
         guard let dataset else { throw ValidationError("\(model): a language model; pass --dataset TEXTFILE") }
-        let assets = try LMAssets(of: lm, path: model)
+        let assets = try LMAssets.required(lm, path: model)
         let text = try TextFile.read(dataset)
         let newline = assets.newline
         // Windows as `nabla lm train` validates: models of a fixed context slide over longer windows.
@@ -115,7 +115,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let m = try loadModel(model)
-        if try TextAssets(of: m) != nil || m is LanguageModel { return try predictTexts(m) }
+        if try TextAssets.of(m) != nil || m is LanguageModel { return try predictTexts(m) }
         let x: Tensor
         if input.hasSuffix(".npy") {
             x = try NumPyFile.read(from: URL(fileURLWithPath: input)).cast(to: .float32)
@@ -141,14 +141,14 @@ struct Predict: ParsableCommand {
     func predictTexts(_ m: Model) throws {
         let texts = TextFile.splitLines(try TextFile.read(input)).map(String.init)
         m.eval()
-        if let assets = try TextAssets(of: m) {
+        if let assets = try TextAssets.of(m) {
             let p = withNoGrad { softmax(m(assets.vectorizer(texts)), axis: -1) }
             for (i, text) in texts.enumerated() {
                 let row = p[i].toArray(Double.self), best = row.indices.max { row[$0] < row[$1] }!
                 print("\(assets.classes[best])\t\(String(format: "%.4f", row[best]))\t\(text)")
             }
         } else if let lm = m as? LanguageModel {
-            let assets = try LMAssets(of: lm, path: model)
+            let assets = try LMAssets.required(lm, path: model)
             for text in texts {
                 let ids: [Int32]
                 do { ids = [assets.newline] + (try assets.vocabulary.encode(text)) } catch { throw ValidationError("\(input): \(error)") }

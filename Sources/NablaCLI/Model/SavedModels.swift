@@ -22,47 +22,43 @@ func loadModel(_ path: String) throws -> Model {
     return try Model.load(from: url)
 }
 
-/// What `nabla lm` keeps in a language model's metadata: its characters and whether it learned lines.
-struct LMAssets: Codable {
-    static let key = "language_model"
-    var vocabulary: CharacterVocabulary
-    var lineMode: Bool
+/// What a command keeps in a model's metadata under one key — how its inputs are made and what its
+/// outputs mean — so that `Model.load` gives back everything the command needs.
+protocol ModelAssets: Codable {
+    /// The metadata key.
+    static var key: String { get }
+    /// The command that writes such models, named in errors.
+    static var writer: String { get }
+}
 
-    init(vocabulary: CharacterVocabulary, lineMode: Bool) {
-        self.vocabulary = vocabulary
-        self.lineMode = lineMode
-    }
+extension ModelAssets {
+    /// The assets of `model`, or nil when it has none.
+    static func of(_ model: Model) throws -> Self? { try model.metadata[key].map { try $0.decode(Self.self) } }
 
-    /// The assets of a loaded model; `path` names it in the error when it has none.
-    init(of model: Model, path: String) throws {
-        guard let json = model.metadata[Self.key] else { throw ValidationError("\(path): no vocabulary saved with it (was it written by nabla lm train --save?)") }
-        self = try json.decode(Self.self)
+    /// The assets of `model`; an error naming the folder and the command that writes them when it has none.
+    static func required(_ model: Model, path: String) throws -> Self {
+        guard let assets = try of(model) else { throw ValidationError("\(path): a \(model.typeName) without what \(writer) --save keeps with it") }
+        return assets
     }
 
     func write(into model: Model) throws { model.metadata[Self.key] = try JSONValue(encoding: self) }
+}
+
+/// What `nabla lm` keeps in a language model's metadata: its characters and whether it learned lines.
+struct LMAssets: ModelAssets {
+    static let key = "language_model", writer = "nabla lm train"
+    var vocabulary: CharacterVocabulary
+    var lineMode: Bool
 
     /// The newline's id: it starts and ends every line.
     var newline: Int32 { (try? vocabulary.encode("\n").first) ?? 0 }
 }
 
 /// What `nabla text` keeps in a classifier's metadata: the vectorizer that maps texts to ids and the labels.
-struct TextAssets: Codable {
-    static let key = "text_classifier"
+struct TextAssets: ModelAssets {
+    static let key = "text_classifier", writer = "nabla text train"
     var classes: [String]
     var vectorizer: TextVectorization
-
-    init(classes: [String], vectorizer: TextVectorization) {
-        self.classes = classes
-        self.vectorizer = vectorizer
-    }
-
-    /// The assets of a loaded model, or nil when it is not a text classifier.
-    init?(of model: Model) throws {
-        guard let json = model.metadata[Self.key] else { return nil }
-        self = try json.decode(Self.self)
-    }
-
-    func write(into model: Model) throws { model.metadata[Self.key] = try JSONValue(encoding: self) }
 }
 
 /// A folder in the format of earlier releases: `weights.safetensors` beside `lm.json` (`nabla lm`)

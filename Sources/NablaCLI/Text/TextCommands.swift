@@ -275,7 +275,7 @@ struct TextPredict: ParsableCommand {
 
     func run() throws {
         let classifier = try loadModel(model)
-        guard let config = try TextAssets(of: classifier) else { throw ValidationError("\(model): a \(classifier.typeName) without a text vectorizer; not written by nabla text train") }
+        guard let config = try TextAssets.of(classifier) else { throw ValidationError("\(model): a \(classifier.typeName) without a text vectorizer; not written by nabla text train") }
         let probabilities = withNoGrad { softmax(classifier(config.vectorizer(texts)), axis: -1) }
         for (i, text) in texts.enumerated() {
             let p = probabilities[i].toArray(Double.self)
