@@ -172,6 +172,9 @@ public struct AudioFeatureSettings: Codable, Equatable, Sendable {
     public var mean = 0.0
     /// Divides every centred feature (the training set's standard deviation).
     public var deviation = 1.0
+    /// Subtract each band's mean over the clip's sounding frames before standardising (cepstral mean
+    /// normalisation: it removes a microphone's or a voice's constant spectral tilt).
+    public var clipNormalization = false
 
     /// - Parameters:
     ///   - kind: log-mel spectrograms or MFCCs.
@@ -205,7 +208,14 @@ public struct AudioFeatureSettings: Codable, Equatable, Sendable {
     ///   - waveform: `length` samples at `sampleRate`.
     public func features(_ waveform: [Float]) -> Tensor {
         let logMel = AudioFeatures.logMelSpectrogram(waveform, sampleRate: sampleRate, settings: stft, mels: mels)
-        let f = kind == .mfcc ? AudioFeatures.mfcc(logMel, count: mfccCount) : logMel
+        var f = kind == .mfcc ? AudioFeatures.mfcc(logMel, count: mfccCount) : logMel
+        if clipNormalization {
+            // Sounding frames: any band within 60 dB of the clip's loudest (padding sits at the 80 dB floor).
+            let loud = logMel.max(axes: [1]), top = logMel.max().item(Double.self)
+            let sounding = (loud .> Tensor(top - 60, dtype: .float32)).cast(to: .float32).reshaped([-1, 1])
+            let bandMean = (f * sounding).sum(axes: [0], keepDims: true) / Swift.max(sounding.sum().item(Double.self), 1)
+            f = f - bandMean
+        }
         return (f - mean) / deviation
     }
 }

@@ -60,4 +60,21 @@ struct AudioDatasetTests {
         #expect(y.count == 8000 && y[4500...].allSatisfy { $0 == 0 }, "noise stays out of the padding; a delay is at most 0.1 s")
         #expect(settings.features(x).shape == settings.shape && settings.shape == [63, 40])
     }
+
+    @Test("clip normalisation: every band's mean over the sounding frames is zero; a louder copy gives the same features")
+    func clipNormalization() {
+        var settings = AudioFeatureSettings()
+        settings.clipNormalization = true
+        let tone = (0..<4000).map { Float(0.2 * sin(Double($0) * 0.25) + 0.1 * sin(Double($0) * 1.1)) }
+        let f = settings.features(settings.waveform(AudioClip(mono: tone, sampleRate: 8000)))
+        // The sounding frames, by the rule: some band within 60 dB of the clip's loudest.
+        let logMel = AudioFeatures.logMelSpectrogram(settings.waveform(AudioClip(mono: tone, sampleRate: 8000)), sampleRate: 8000,
+                                                     settings: settings.stft, mels: settings.mels).toArray(Double.self)
+        let top = logMel.max()!, rows = (0..<63).filter { t in (0..<40).contains { logMel[t * 40 + $0] > top - 60 } }
+        #expect(rows.count > 25 && rows.count < 40, "\(rows)")
+        let values = f.toArray(Double.self)
+        for band in 0..<40 { #expect(Swift.abs(rows.map { values[$0 * 40 + band] }.reduce(0, +) / Double(rows.count)) < 1e-3) }
+        let louder = settings.features(settings.waveform(AudioClip(mono: tone.map { $0 * 3 }, sampleRate: 8000)))
+        #expect(zip(f.toArray(Double.self), louder.toArray(Double.self)).map { Swift.abs($0 - $1) }.max()! < 1e-3)
+    }
 }

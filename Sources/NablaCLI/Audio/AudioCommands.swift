@@ -51,6 +51,8 @@ struct AudioTrain: ParsableCommand {
     var learningRate = 2e-3
     @Flag(inversion: .prefixedNo, help: "Augment the training recordings (delay, noise, speed, SpecAugment masks; off by default: it needs more epochs).")
     var augment = false
+    @Flag(help: "Subtract each band's mean over the clip (cepstral mean normalisation; for unseen speakers).")
+    var clipNormalization = false
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
     @Option(help: "0 silent, 1 progress bar, 2 one line per epoch.")
@@ -88,6 +90,7 @@ struct AudioTrain: ParsableCommand {
         if task == "sequence" { return try trainSequence(train: train, test: test, labels: labels) }
         let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
         var settings = AudioFeatureSettings(kind: AudioFeatureSettings.Kind(rawValue: features)!)
+        settings.clipNormalization = clipNormalization
         let start = ProgressBar.now()
         let trainWaves = try train.waveforms(settings), testWaves = try test.waveforms(settings)
         // Standardise with the training set's statistics (kept in the model for prediction).
