@@ -274,6 +274,7 @@ public struct AudioAugmentation: Codable, Equatable, Sendable {
     /// - Parameters:
     ///   - features: one clip's features.
     ///   - g: the source of randomness.
+    ///   - fill: the value of masked entries.
     public func mask(_ features: Tensor, generator g: RandomGenerator, fill: Float = 0) -> Tensor {
         let (frames, bands) = (features.shape[0], features.shape[1])
         var v = features.toArray(Float.self)
