@@ -180,6 +180,29 @@ public struct AudioFeatureSettings: Codable, Equatable, Sendable {
     ///   - kind: log-mel spectrograms or MFCCs.
     public init(kind: Kind = .logmel) { self.kind = kind }
 
+    private enum CodingKeys: String, CodingKey {
+        case kind, sampleRate, seconds, nFFT, hopLength, mels, mfccCount, mean, deviation, clipNormalization
+    }
+
+    /// Reads saved settings; fields a model saved before they existed take their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AudioFeatureSettings()
+        kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind
+        sampleRate = try c.decodeIfPresent(Int.self, forKey: .sampleRate) ?? d.sampleRate
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? d.seconds
+        nFFT = try c.decodeIfPresent(Int.self, forKey: .nFFT) ?? d.nFFT
+        hopLength = try c.decodeIfPresent(Int.self, forKey: .hopLength) ?? d.hopLength
+        mels = try c.decodeIfPresent(Int.self, forKey: .mels) ?? d.mels
+        mfccCount = try c.decodeIfPresent(Int.self, forKey: .mfccCount) ?? d.mfccCount
+        mean = try c.decodeIfPresent(Double.self, forKey: .mean) ?? d.mean
+        deviation = try c.decodeIfPresent(Double.self, forKey: .deviation) ?? d.deviation
+        clipNormalization = try c.decodeIfPresent(Bool.self, forKey: .clipNormalization) ?? d.clipNormalization
+        guard sampleRate > 0, nFFT > 0, hopLength > 0, mels > 0, seconds > 0, deviation > 0, mfccCount > 0, mfccCount <= mels else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "audio feature settings out of range"))
+        }
+    }
+
     /// Samples per clip.
     public var length: Int { Int((seconds * Double(sampleRate)).rounded()) }
     /// The STFT framing.

@@ -77,4 +77,15 @@ struct AudioDatasetTests {
         let louder = settings.features(settings.waveform(AudioClip(mono: tone.map { $0 * 3 }, sampleRate: 8000)))
         #expect(zip(f.toArray(Double.self), louder.toArray(Double.self)).map { Swift.abs($0 - $1) }.max()! < 1e-3)
     }
+
+    @Test("saved feature settings: missing fields take their defaults, impossible values are refused")
+    func settingsDecoding() throws {
+        let old = #"{"kind": "mfcc", "sampleRate": 16000, "seconds": 1.5, "nFFT": 400, "hopLength": 160, "mels": 40, "mfccCount": 13, "mean": -30, "deviation": 12}"#
+        let s = try JSONDecoder().decode(AudioFeatureSettings.self, from: Data(old.utf8))
+        #expect(s.kind == .mfcc && s.sampleRate == 16000 && s.mfccCount == 13 && !s.clipNormalization && s.shape == [151, 13])
+        let back = try JSONDecoder().decode(AudioFeatureSettings.self, from: JSONEncoder().encode(s))
+        #expect(back == s)
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(AudioFeatureSettings.self, from: Data(#"{"nFFT": 0}"#.utf8)) }
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(AudioFeatureSettings.self, from: Data(#"{"mfccCount": 90}"#.utf8)) }
+    }
 }

@@ -16,8 +16,16 @@ struct AudioAssets: ModelAssets {
     static let key = "audio_classifier", writer = "nabla audio train"
     var settings: AudioFeatureSettings
     var labels: [String]
-    /// "sequence" for a CTC recogniser of several words (nil: one word per recording).
-    var task: String?
+    /// What the model does with a recording (nil in models saved before there was a choice: classify).
+    var task: AudioTask?
+}
+
+/// What `nabla audio train` trains.
+enum AudioTask: String, Codable {
+    /// One word per recording: class probabilities.
+    case classify
+    /// Several words per recording: a CTC recogniser of the word sequence.
+    case sequence
 }
 
 struct AudioTrain: ParsableCommand {
@@ -62,7 +70,7 @@ struct AudioTrain: ParsableCommand {
 
     func validate() throws {
         guard AudioFeatureSettings.Kind(rawValue: features) != nil else { throw ValidationError("--features must be logmel or mfcc, got '\(features)'") }
-        guard task == "classify" || task == "sequence" else { throw ValidationError("--task must be classify or sequence, got '\(task)'") }
+        guard AudioTask(rawValue: task) != nil else { throw ValidationError("--task must be classify or sequence, got '\(task)'") }
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard epochs > 0, batchSize > 0, learningRate > 0 else { throw ValidationError("--epochs, --batch-size and --learning-rate must be positive") }
     }
@@ -87,7 +95,7 @@ struct AudioTrain: ParsableCommand {
         }
         guard !train.items.isEmpty, !test.items.isEmpty else { throw ValidationError("\(data): the split leaves no training or no test recordings") }
         let labels = all.labels
-        if task == "sequence" { return try trainSequence(train: train, test: test, labels: labels) }
+        if AudioTask(rawValue: task) == .sequence { return try trainSequence(train: train, test: test, labels: labels) }
         let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
         var settings = AudioFeatureSettings(kind: AudioFeatureSettings.Kind(rawValue: features)!)
         settings.clipNormalization = clipNormalization
@@ -117,7 +125,7 @@ struct AudioTrain: ParsableCommand {
         let seconds = ProgressBar.now() - fitStart
         let result = try model.evaluate(testX, testY, batchSize: 256, verbose: 0)
         if let save {
-            try AudioAssets(settings: settings, labels: labels, task: nil).write(into: model)
+            try AudioAssets(settings: settings, labels: labels, task: .classify).write(into: model)
             try model.save(to: URL(fileURLWithPath: save))
             print("saved the model and its feature settings to \(save)")
         }
@@ -193,7 +201,7 @@ struct AudioTrain: ParsableCommand {
             }
         }
         if let save {
-            try AudioAssets(settings: settings, labels: labels, task: "sequence").write(into: model)
+            try AudioAssets(settings: settings, labels: labels, task: .sequence).write(into: model)
             try model.save(to: URL(fileURLWithPath: save))
             print("saved the model and its feature settings to \(save)")
         }
@@ -230,7 +238,7 @@ struct AudioPredict: ParsableCommand {
         m.eval()
         for file in files {
             let clip = try WAVFile.read(from: URL(fileURLWithPath: file))
-            if assets.task == "sequence", let recognizer = m as? SpeechRecognizer {
+            if assets.task == .sequence, let recognizer = m as? SpeechRecognizer {
                 let f = assets.settings.features(assets.settings.mono(clip))
                 let logits = withNoGrad { recognizer(f.reshaped([1] + f.shape + [1])) }[0]
                 print("\(file)\t" + CTCDecoder.beamSearch(logSoftmax(logits, axis: -1)).map { assets.labels[$0 - 1] }.joined(separator: " "))
