@@ -162,7 +162,7 @@ extension Tensor {
                     fatalError("backward: the graph through \(node.op) was already released by an earlier backward()")
                 }
                 node.grad = nil
-                let grads = fn(g)
+                let grads = Profiler.isEnabled ? Profiler.measure("\(node.op) backward") { fn(g) } : fn(g)
                 for (input, gi) in zip(node.inputs, grads) {
                     if let input, let gi { input.accumulate(gi) }
                 }

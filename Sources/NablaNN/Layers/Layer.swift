@@ -10,6 +10,8 @@ import Nabla
 open class Layer: Module {
     /// The layer's name, unique in the process as in Keras (`dense`, `dense_1`, ...).
     public let name: String
+    /// The profiler's row name, once computed ("" for a layer made of layers).
+    private var profileRowCache: String?
     /// Input shapes (without batch) the layer was built for; nil until built.
     public private(set) var builtInputShapes: [[Int]]?
 
@@ -86,7 +88,8 @@ open class Layer: Module {
     /// ```
     public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
         if builtInputShapes == nil { buildIfNeeded([Array(x.shape.dropFirst())]) }
-        return forward(x, mask: mask)
+        guard Profiler.isEnabled, let row = profileRow else { return forward(x, mask: mask) }
+        return Profiler.measure(row) { forward(x, mask: mask) }
     }
 
     /// Builds the layer for `inputShapes` unless it is built already.
@@ -100,13 +103,24 @@ open class Layer: Module {
     /// Applies the layer to a batch.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         if builtInputShapes == nil { buildIfNeeded([Array(x.shape.dropFirst())]) }
-        return forward(x)
+        guard Profiler.isEnabled, let row = profileRow else { return forward(x) }
+        return Profiler.measure(row) { forward(x) }
+    }
+
+    /// The profiler's row for this layer's forward pass; layers made of layers (models, Bidirectional,
+    /// Transformer blocks) are not measured, so that their parts are not counted twice.
+    private var profileRow: String? {
+        if let cached = profileRowCache { return cached.isEmpty ? nil : cached }
+        let composite = children().contains { $0.module is Layer }
+        profileRowCache = composite ? "" : "\(typeName) forward"
+        return composite ? nil : profileRowCache
     }
 
     /// Applies a multi-input layer (Concatenate, Add) to a batch of each input.
     public func callAsFunction(_ inputs: [Tensor]) -> Tensor {
         if builtInputShapes == nil { buildIfNeeded(inputs.map { Array($0.shape.dropFirst()) }) }
-        return forward(inputs)
+        guard Profiler.isEnabled, let row = profileRow else { return forward(inputs) }
+        return Profiler.measure(row) { forward(inputs) }
     }
 
     static func defaultBaseName(for type: Any.Type) -> String {

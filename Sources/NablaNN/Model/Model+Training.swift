@@ -84,8 +84,6 @@ extension Model {
 
     // MARK: Steps
 
-    /// One optimisation step on a batch; returns the batch loss.
-    @discardableResult
     /// The loss summed over outputs (Keras's total loss for a multi-output model).
     func totalLoss(_ ys: [Tensor], _ outputs: [Tensor], _ loss: any Loss) -> Tensor {
         var total = loss(ys[0], outputs[0])
@@ -93,12 +91,14 @@ extension Model {
         return total
     }
 
+    /// One optimisation step on a batch; returns the batch loss.
+    @discardableResult
     func trainStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss) -> Double {
         let outputs = forwardAll(inputs)
-        let total = totalLoss(ys, outputs, loss)
+        let total = Profiler.measure("loss forward") { totalLoss(ys, outputs, loss) }
         total.backward()
-        optimizer.update(self)
-        withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } }
+        Profiler.measure("\(optimizer.name) step") { optimizer.update(self) }
+        Profiler.measure("metrics") { withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } } }
         return total.item(Double.self)
     }
 
@@ -224,7 +224,8 @@ extension Model {
             var bar = ProgressBar(target: steps, verbose: verbose)
             for m in metrics { m.reset() }
             var lossSum = 0.0, seen = 0, step = 0
-            for (xs, ys) in epochBatches() {
+            let batches = epochBatches()
+            while let (xs, ys) = Profiler.measure("next batch", { batches.next() }) {
                 if !checked { try checkData(xs, ys); checked = true }
                 for c in all { c.onBatchBegin(step, logs: [:]) }
                 let batchLoss = trainStep(xs, ys, optimizer: optimizer, loss: loss)
