@@ -73,6 +73,11 @@ struct SaveEveryTypeTests {
         let sequenceModel = Model(inputs: [ids], outputs: [Flatten()(Reshape([3, 1])(Dense(units: 3)(s)))])
         seen.formUnion(try roundTrip(sequenceModel, [Tensor.randomInt([5, 6], low: 0, high: 20)], seed: 2))
 
+        let left = Input(shape: [3, 4], name: "left"), right = Input(shape: [5, 4], name: "right")
+        let pairs = Flatten()(Dot(axes: (2, 2), normalize: true)([left, right]))
+        let dotModel = Model(inputs: [left, right], outputs: [Dense(units: 2)(pairs)])
+        seen.formUnion(try roundTrip(dotModel, [Tensor.randomNormal([2, 3, 4]), Tensor.randomNormal([2, 5, 4])], seed: 4))
+
         let bagIds = Input(shape: [5], dtype: .int32, name: "bag_ids")
         let bagModel = Model(inputs: [bagIds], outputs: [Dense(units: 2)(EmbeddingBag(inputDim: 30, outputDim: 4)(bagIds))])
         seen.formUnion(try roundTrip(bagModel, [Tensor.randomInt([3, 5], low: 0, high: 30)], seed: 3))

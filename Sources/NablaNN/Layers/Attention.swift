@@ -22,7 +22,7 @@ public final class MultiHeadAttention: Layer {
     ///   - useBias: whether the projections have biases.
     ///   - kernelInitializer: how the query-key-value projection starts.
     ///   - outputInitializer: how the output projection starts (default: as the others).
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, outputInitializer: Initializer? = nil, name: String? = nil) {
         nablaPrecondition(heads > 0 && dModel % heads == 0, "MultiHeadAttention: dModel \(dModel) must divide into \(heads) heads")
@@ -66,7 +66,7 @@ public final class TransformerBlock: Layer {
     ///   - dropout: dropout on each residual branch.
     ///   - kernelInitializer: how the projections start.
     ///   - residualInitializer: how the projections into the residual stream start (nanoGPT scales them down).
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(heads: Int, dModel: Int, causal: Bool = true, useBias: Bool = true, epsilon: Double = 1e-5, dropout: Double = 0,
                 kernelInitializer: Initializer = .glorotUniform, residualInitializer: Initializer? = nil, name: String? = nil) {
         self.dropout = Dropout(rate: dropout)
@@ -101,7 +101,7 @@ public final class PositionalEmbedding: Layer {
     ///   - maxLength: the longest sequence.
     ///   - dModel: the model width.
     ///   - initializer: how the table starts.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(maxLength: Int, dModel: Int, initializer: Initializer = .randomNormal(std: 0.02), name: String? = nil) {
         self.maxLength = maxLength
         self.dModel = dModel

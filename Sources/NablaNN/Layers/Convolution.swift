@@ -36,7 +36,7 @@ public final class Conv2D: Layer {
     ///   - activation: applied to the output.
     ///   - useBias: whether to add a bias per filter.
     ///   - kernelInitializer: how the kernel starts.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
                 dilationRate: (Int, Int) = (1, 1), groups: Int = 1, activation: ActivationFunction = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, name: String? = nil) {
@@ -112,7 +112,7 @@ public final class Conv1D: Layer {
     ///   - groups: channel groups convolved separately.
     ///   - activation: applied to the output.
     ///   - useBias: whether to add a bias per filter.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(filters: Int, kernelSize: Int, strides: Int = 1, padding: Padding = .valid, dilationRate: Int = 1, groups: Int = 1,
                 activation: ActivationFunction = .linear, useBias: Bool = true, name: String? = nil) {
         conv = Conv2D(filters: filters, kernelSize: (1, kernelSize), strides: (1, strides), padding: padding,

@@ -22,7 +22,7 @@ public final class Dense: Layer {
     ///   - kernelInitializer: how the [in, units] kernel starts.
     ///   - biasInitializer: how the bias starts.
     ///   - inputDim: the input size, to build at once instead of on the first call.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 inputDim: Int? = nil, name: String? = nil) {

@@ -13,7 +13,7 @@ public final class Dropout: Layer {
     /// - Parameters:
     ///   - rate: the fraction dropped, in [0, 1).
     ///   - seed: a generator of the layer's own, for reproducible masks independent of other draws.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(rate: Double, seed: UInt64? = nil, name: String? = nil) {
         nablaPrecondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
         self.rate = rate
@@ -36,7 +36,7 @@ public final class SpatialDropout2D: Layer {
 
     /// - Parameters:
     ///   - rate: the fraction of channels dropped, in [0, 1).
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(rate: Double, name: String? = nil) {
         nablaPrecondition(rate >= 0 && rate < 1, "SpatialDropout2D: rate must be in [0, 1), got \(rate)")
         self.rate = rate

@@ -17,7 +17,7 @@ public final class LayerNormalization: Layer {
     ///   - epsilon: added to the variance.
     ///   - center: learn an offset (beta).
     ///   - scale: learn a scale (gamma).
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(epsilon: Double = 1e-3, center: Bool = true, scale: Bool = true, name: String? = nil) {
         self.epsilon = epsilon
         self.center = center
@@ -58,7 +58,7 @@ public final class BatchNormalization: Layer {
     /// - Parameters:
     ///   - momentum: the moving averages' decay per batch.
     ///   - epsilon: added to the variance.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(momentum: Double = 0.99, epsilon: Double = 1e-3, name: String? = nil) {
         self.momentum = momentum
         self.epsilon = epsilon

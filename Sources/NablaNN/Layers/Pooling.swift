@@ -47,7 +47,7 @@ public final class Pooling2D: Layer {
 ///   - poolSize: the window (height, width).
 ///   - strides: steps between windows (default: the window).
 ///   - padding: `.valid` or `.same`.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func MaxPooling2D(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling2D {
     Pooling2D(.max, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }
@@ -57,7 +57,7 @@ public func MaxPooling2D(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = n
 ///   - poolSize: the window (height, width).
 ///   - strides: steps between windows (default: the window).
 ///   - padding: `.valid` or `.same`.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func AveragePooling2D(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling2D {
     Pooling2D(.average, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }
@@ -84,7 +84,7 @@ public final class Pooling1D: Layer {
 ///   - poolSize: the window in steps.
 ///   - strides: steps between windows (default: the window).
 ///   - padding: `.valid` or `.same`.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func MaxPooling1D(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling1D {
     Pooling1D(.max, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }
@@ -94,7 +94,7 @@ public func MaxPooling1D(poolSize: Int = 2, strides: Int? = nil, padding: Paddin
 ///   - poolSize: the window in steps.
 ///   - strides: steps between windows (default: the window).
 ///   - padding: `.valid` or `.same`.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func AveragePooling1D(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid, name: String? = nil) -> Pooling1D {
     Pooling1D(.average, poolSize: poolSize, strides: strides, padding: padding, name: name)
 }

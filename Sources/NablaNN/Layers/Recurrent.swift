@@ -39,7 +39,7 @@ public final class Recurrent: Layer {
     ///   - returnSequences: return the output of every step [batch, steps, units], not only the last.
     ///   - returnState: also return the final states (through `callWithState`).
     ///   - goBackwards: read the sequence from the end.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(_ cell: RecurrentCell, units: Int, returnSequences: Bool = false, returnState: Bool = false,
                 goBackwards: Bool = false, name: String? = nil) {
         nablaPrecondition(units > 0, "\(cell): units must be positive")
@@ -151,7 +151,7 @@ public final class Recurrent: Layer {
 ///   - returnSequences: return every step's output.
 ///   - returnState: also return the final state.
 ///   - goBackwards: read the sequence from the end.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func SimpleRNN(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
     Recurrent(.simple, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
 }
@@ -161,7 +161,7 @@ public func SimpleRNN(units: Int, returnSequences: Bool = false, returnState: Bo
 ///   - returnSequences: return every step's output.
 ///   - returnState: also return the final states.
 ///   - goBackwards: read the sequence from the end.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func LSTM(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
     Recurrent(.lstm, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
 }
@@ -171,7 +171,7 @@ public func LSTM(units: Int, returnSequences: Bool = false, returnState: Bool = 
 ///   - returnSequences: return every step's output.
 ///   - returnState: also return the final state.
 ///   - goBackwards: read the sequence from the end.
-///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
 public func GRU(units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, name: String? = nil) -> Recurrent {
     Recurrent(.gru, units: units, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards, name: name)
 }
@@ -185,7 +185,7 @@ public final class Bidirectional: Layer {
 
     /// - Parameters:
     ///   - layer: the forward layer; a copy reading backwards is made beside it, and the two outputs are concatenated.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(_ layer: Recurrent, name: String? = nil) {
         forwardLayer = layer
         backwardLayer = Recurrent(layer.cell, units: layer.units, returnSequences: layer.returnSequences, goBackwards: !layer.goBackwards)

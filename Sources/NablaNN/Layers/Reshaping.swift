@@ -15,7 +15,7 @@ public final class Reshape: Layer {
 
     /// - Parameters:
     ///   - targetShape: the per-sample shape; one entry may be −1.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(_ targetShape: [Int], name: String? = nil) {
         self.targetShape = targetShape
         super.init(name: name)
@@ -47,7 +47,7 @@ public final class UpSampling2D: Layer {
 
     /// - Parameters:
     ///   - size: repeats along (height, width).
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(size: (Int, Int) = (2, 2), name: String? = nil) {
         self.size = size
         super.init(name: name)
@@ -70,7 +70,7 @@ public final class ZeroPadding2D: Layer {
 
     /// - Parameters:
     ///   - padding: rows and columns of zeros on each side.
-    ///   - name: name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
+    ///   - name: the layer's name (unique in the process by default, as Keras's `dense`, `dense_1`).
     public init(padding: (top: Int, bottom: Int, left: Int, right: Int) = (1, 1, 1, 1), name: String? = nil) {
         self.padding = padding
         super.init(name: name)

@@ -36,7 +36,7 @@ public enum LayerRegistry {
     static let builtIn: [any ConfigurableLayer.Type] = [
         // Core layers
         Dense.self, Activation.self, Dropout.self, SpatialDropout2D.self,
-        Flatten.self, Reshape.self, UpSampling2D.self, ZeroPadding2D.self, Concatenate.self, Add.self,
+        Flatten.self, Reshape.self, UpSampling2D.self, ZeroPadding2D.self, Concatenate.self, Add.self, Dot.self,
         Embedding.self, EmbeddingBag.self, PositionalEmbedding.self,
         Recurrent.self, Bidirectional.self, MultiHeadAttention.self, TransformerBlock.self,
         LayerNormalization.self, BatchNormalization.self,

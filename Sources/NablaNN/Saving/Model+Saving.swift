@@ -184,7 +184,7 @@ extension Model {
         }
         total += count
         guard total <= maxParameters else { throw .invalidState("\(file): the model would need more than \(maxParameters) parameters") }
-        let multiInput = layer is Concatenate || layer is Add
+        let multiInput = layer is Concatenate || layer is Add || layer is Dot
         guard multiInput || shapes.count == 1 else { throw .invalidState("\(file): layer \(layer.name) takes one input, got \(shapes.count)") }
         if let c = layer as? Concatenate, let rank = shapes.first?.count {
             guard c.axis != 0, c.axis >= -rank, c.axis <= rank else { throw .invalidState("\(file): layer \(layer.name): axis \(c.axis) is out of range") }
