@@ -14,6 +14,12 @@ public final class FFT: @unchecked Sendable {
     private let radix2: Radix2?
     private let bluestein: Bluestein?
 
+    /// The plan for `count`, made once per length and shared (features for a data set ask for the same
+    /// length thousands of times).
+    /// - Parameters:
+    ///   - count: the transform length (positive).
+    public static func shared(count: Int) -> FFT { AudioPlans.value(for: "fft \(count)") { FFT(count: count) } }
+
     /// - Parameters:
     ///   - count: the transform length (positive).
     public init(count: Int) {
@@ -153,5 +159,19 @@ final class Bluestein: @unchecked Sendable {
             re[k] = r * chirpRe[k] + i * chirpIm[k]
             im[k] = i * chirpRe[k] - r * chirpIm[k]
         }
+    }
+}
+
+/// Plans and tables the audio features reuse (FFT plans, mel filterbanks, DFT matrices), made once per
+/// key and shared between threads.
+enum AudioPlans {
+    nonisolated(unsafe) private static var values: [String: Any] = [:]
+    private static let lock = Lock()
+
+    static func value<T>(for key: String, make: () -> T) -> T {
+        if let v = lock.withLock({ values[key] }) as? T { return v }
+        let v = make()
+        lock.withLock { values[key] = v }
+        return v
     }
 }

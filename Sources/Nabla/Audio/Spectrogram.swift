@@ -162,7 +162,7 @@ public enum AudioFeatures {
         let frames = settings.frameCount(samples.count), bins = settings.bins, n = settings.nFFT
         let out = Tensor(uninitializedShape: [frames, bins], dtype: .float32)
         let o = out.pointer(Float.self), window = settings.frameWindow
-        let fft = FFT(count: n)
+        let fft = FFT.shared(count: n)
         let sources = (0..<(n + (frames - 1) * settings.hopLength)).map { settings.sourceIndex($0, samples: samples.count) }
         var re = [Double](repeating: 0, count: n), im = [Double](repeating: 0, count: n)
         for t in 0..<frames {
@@ -220,8 +220,11 @@ public enum AudioFeatures {
     ///   - slaneyNormalization: normalise each filter by its width (librosa's default).
     public static func melSpectrogram(_ samples: [Float], sampleRate: Int, settings: STFTSettings, mels: Int = 128,
                                       scale: MelScale = .slaney, slaneyNormalization: Bool = true) -> Tensor {
-        matmul(spectrogram(samples, settings),
-               melFilterbank(sampleRate: sampleRate, nFFT: settings.nFFT, mels: mels, scale: scale, slaneyNormalization: slaneyNormalization))
+        let key = "mel \(sampleRate) \(settings.nFFT) \(mels) \(scale) \(slaneyNormalization)"
+        let bank = AudioPlans.value(for: key) {
+            melFilterbank(sampleRate: sampleRate, nFFT: settings.nFFT, mels: mels, scale: scale, slaneyNormalization: slaneyNormalization)
+        }
+        return matmul(spectrogram(samples, settings), bank)
     }
 
     /// The log-mel spectrogram in decibels (librosa: `power_to_db(melspectrogram(...), ref=1, top_db=80)`).

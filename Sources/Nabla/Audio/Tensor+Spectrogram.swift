@@ -32,13 +32,16 @@ public func stftPower(_ signal: Tensor, settings: STFTSettings, power: Double = 
     }
     let framed = extended.indexSelect(Tensor(values: positions), axis: 1).reshaped([batch, frames, n])
     let windowed = framed * Tensor(shape: [n], values: settings.frameWindow).cast(to: x.dtype)
-    var cosines = [Double](repeating: 0, count: n * bins), sines = [Double](repeating: 0, count: n * bins)
-    for k in 0..<n {
-        for b in 0..<bins {
-            let angle = 2 * Double.pi * Double((k * b) % n) / Double(n)
-            cosines[k * bins + b] = cos(angle)
-            sines[k * bins + b] = sin(angle)
+    let (cosines, sines) = AudioPlans.value(for: "dft \(n)") { () -> ([Double], [Double]) in
+        var cosines = [Double](repeating: 0, count: n * bins), sines = [Double](repeating: 0, count: n * bins)
+        for k in 0..<n {
+            for b in 0..<bins {
+                let angle = 2 * Double.pi * Double((k * b) % n) / Double(n)
+                cosines[k * bins + b] = cos(angle)
+                sines[k * bins + b] = sin(angle)
+            }
         }
+        return (cosines, sines)
     }
     let re = matmul(windowed, Tensor(shape: [n, bins], values: cosines).cast(to: x.dtype))
     let im = matmul(windowed, Tensor(shape: [n, bins], values: sines).cast(to: x.dtype))
