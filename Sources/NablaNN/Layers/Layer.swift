@@ -92,6 +92,33 @@ open class Layer: Module {
         return Profiler.measure(row) { forward(x, mask: mask) }
     }
 
+    // MARK: Added losses (Keras's add_loss)
+
+    /// Losses added by this layer's training forward passes since its model last collected them.
+    var addedLosses: [Tensor] = []
+    /// Set once any layer adds a loss, so that models whose layers never do skip the collection walk.
+    nonisolated(unsafe) static var lossesWereAdded = false
+
+    /// Adds `loss` (a scalar) to the objective of the training step being computed, as Keras's
+    /// `add_loss`: regularisation that depends on what the batch touched, such as the L2 penalty a
+    /// recommender puts on the embedding rows of a batch's users and items. Ignored outside training
+    /// (in `eval()` mode or without gradients), so evaluation reports the plain loss.
+    ///
+    /// ```swift
+    /// override func forward(_ ids: Tensor) -> Tensor {
+    ///     let v = table(ids)
+    ///     addLoss(0.01 * (v * v).sum(axis: -1).mean())
+    ///     return v
+    /// }
+    /// ```
+    /// - Parameter loss: a scalar tensor connected to the parameters it penalises.
+    public func addLoss(_ loss: Tensor) {
+        guard isTraining, isGradEnabled else { return }
+        nablaPrecondition(loss.count == 1, "\(name).addLoss: expects a scalar, got shape \(loss.shape)")
+        addedLosses.append(loss)
+        Layer.lossesWereAdded = true
+    }
+
     /// Builds the layer for `inputShapes` unless it is built already.
     public func buildIfNeeded(_ inputShapes: [[Int]]) {
         guard builtInputShapes == nil else { return }

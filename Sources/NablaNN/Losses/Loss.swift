@@ -45,6 +45,7 @@ public enum Losses {
         "categorical_crossentropy": { CategoricalCrossentropy() },
         "sparse_categorical_crossentropy": { SparseCategoricalCrossentropy() },
         "kl_divergence": { KLDivergence() }, "kld": { KLDivergence() },
+        "bpr": { BPRLoss() },
     ]
 
     /// The loss with Keras name `name`, or an error listing the valid names.
@@ -119,6 +120,23 @@ public struct BinaryCrossentropy: Loss {
         let p = clamp(yPred, min: 1e-7, max: 1 - 1e-7)
         return meanPerSample(-(y * log(p) + (1 - y) * log(1 - p)))
     }
+}
+
+/// Bayesian personalised ranking (Rendle et al., UAI 2009): −log σ(s⁺ − s⁻), the loss of a
+/// model that should score a user's item above an item drawn as a negative. The prediction is the
+/// score difference, which a ``Recommender`` gives for (user, positive, negative) triples; the
+/// targets are ignored (``NegativeSampler`` in `.pairwise` mode gives ones).
+///
+/// ```swift
+/// try model.compile(optimizer: Adam(learningRate: 1e-3), loss: BPRLoss())
+/// try model.fit(NegativeSampler(train, mode: .pairwise), epochs: 10)
+/// ```
+public struct BPRLoss: Loss {
+    public let reduction: Reduction
+    public var name: String { "bpr" }
+    /// - Parameter reduction: how per-sample losses combine.
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) -> Tensor { meanPerSample(softplus(-yPred)) }
 }
 
 /// Cross-entropy against one-hot (or soft) targets, on probabilities or on logits.

@@ -38,6 +38,7 @@ extension BinaryCrossentropy: LossConvertible { public func makeLoss() -> any Lo
 extension CategoricalCrossentropy: LossConvertible { public func makeLoss() -> any Loss { self } }
 extension SparseCategoricalCrossentropy: LossConvertible { public func makeLoss() -> any Loss { self } }
 extension KLDivergence: LossConvertible { public func makeLoss() -> any Loss { self } }
+extension BPRLoss: LossConvertible { public func makeLoss() -> any Loss { self } }
 
 extension Model {
     /// Chooses the optimizer, the loss and the metrics, by Keras name or by value.

@@ -94,12 +94,28 @@ extension Model {
     /// One optimisation step on a batch; returns the batch loss.
     @discardableResult
     func trainStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss) -> Double {
+        _ = takeAddedLosses()   // anything added outside a step does not belong to this one
         let outputs = forwardAll(inputs)
-        let total = Profiler.measure("loss forward") { totalLoss(ys, outputs, loss) }
+        let total = Profiler.measure("loss forward") { takeAddedLosses().reduce(totalLoss(ys, outputs, loss)) { $0 + $1.reshaped([]) } }
         total.backward()
         Profiler.measure("\(optimizer.name) step") { optimizer.update(self) }
         Profiler.measure("metrics") { withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } } }
         return total.item(Double.self)
+    }
+
+    /// The losses the model's layers added (``Layer/addLoss(_:)``) since the last call, cleared.
+    func takeAddedLosses() -> [Tensor] {
+        guard Layer.lossesWereAdded else { return [] }
+        var out: [Tensor] = []
+        func visit(_ m: Module) {
+            if let layer = m as? Layer, !layer.addedLosses.isEmpty {
+                out += layer.addedLosses
+                layer.addedLosses.removeAll()
+            }
+            for c in m.children() { visit(c.module) }
+        }
+        visit(self)
+        return out
     }
 
     /// Rows `indices` of every tensor.

@@ -44,7 +44,7 @@ public enum LayerRegistry {
         // Ready-made architectures
         GPT.self, BigramModel.self, MLPLanguageModel.self, RecurrentLanguageModel.self,
         TextClassifier.self, FastTextClassifier.self, TextCNN.self, BiLSTMClassifier.self, TransformerTextClassifier.self,
-        SpeechRecognizer.self,
+        SpeechRecognizer.self, MatrixFactorization.self, NeuMF.self, TwoTower.self,
     ]
 
     /// What each class name rebuilds from: a type (its `fromConfig`) or a registered closure.
