@@ -54,12 +54,39 @@ void nabla_sparse_sgd_f32(float *p, long d, const int32_t *rows, long k, const f
     }
 }
 
+typedef struct {
+    adam_job adam;
+    const int32_t *rows;
+    long d;
+} sparse_adam_job;
+
+/// Lazy Adam on rows [begin, end) of a row-sparse gradient: the dense rule on each touched row,
+/// in one dispatched loop (a call per row cost more than the update of a narrow row).
+#define SPARSE_ADAM_RANGE(ctx, begin, end)                                                                 \
+    const sparse_adam_job *sj = (const sparse_adam_job *)ctx;                                              \
+    const long d = sj->d;                                                                                   \
+    const float b1 = sj->adam.b1, b2 = sj->adam.b2, eps = sj->adam.eps, step = sj->adam.step, decay = sj->adam.decay; \
+    for (long r = begin; r < end; r++) {                                                                    \
+        const long o = (long)sj->rows[r] * d;                                                               \
+        float *restrict p = sj->adam.p + o, *restrict m = sj->adam.m + o, *restrict v = sj->adam.v + o;    \
+        const float *restrict g = sj->adam.g + r * d;                                                       \
+        for (long c = 0; c < d; c++) {                                                                      \
+            float gi = g[c];                                                                                \
+            float mi = b1 * m[c] + (1.0f - b1) * gi;                                                        \
+            float vi = b2 * v[c] + (1.0f - b2) * gi * gi;                                                   \
+            m[c] = mi;                                                                                      \
+            v[c] = vi;                                                                                      \
+            p[c] = p[c] * decay - step * mi / (NABLA_SQRTF(vi) + eps);                                      \
+        }                                                                                                   \
+    }
+NABLA_VARIANTS(sparse_adam_range, (void *ctx, long begin, long end), (ctx, begin, end), SPARSE_ADAM_RANGE(ctx, begin, end))
+
 void nabla_sparse_adam_f32(float *p, float *m, float *v, long d, const int32_t *rows, long k, const float *values,
                            float b1, float b2, float eps, float step, float decay) {
-    for (long i = 0; i < k; i++) {
-        long o = (long)rows[i] * d;
-        nabla_adam_f32(p + o, values + i * d, m + o, v + o, d, b1, b2, eps, step, decay);
-    }
+    // Rows are distinct (the gradient is coalesced), so threads never share a row.
+    sparse_adam_job job = {{p, m, v, values, b1, b2, eps, step, decay}, rows, d};
+    long grain = 8192 / (d > 0 ? d : 1);
+    nabla_parallel_for(k, grain > 0 ? grain : 1, 16, sparse_adam_range_dispatch, &job);
 }
 
 void nabla_sparse_adagrad_f32(float *p, float *acc, long d, const int32_t *rows, long k, const float *values, float lr, float eps,

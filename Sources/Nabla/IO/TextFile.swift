@@ -106,7 +106,7 @@ public enum TextFile {
 
     /// The offset of the first byte that does not start a well-formed UTF-8 sequence (overlong forms,
     /// surrogates and code points above U+10FFFF included), or nil.
-    static func firstInvalidUTF8(_ b: [UInt8], from start: Int) -> Int? {
+    package static func firstInvalidUTF8(_ b: [UInt8], from start: Int) -> Int? {
         var i = start
         let n = b.count
         while i < n {

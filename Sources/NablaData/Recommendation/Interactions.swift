@@ -377,3 +377,47 @@ public struct Interactions: Sendable {
     /// The ratings as a float32 tensor [count].
     public var ratingTensor: Tensor { Tensor(shape: [count], values: ratings) }
 }
+
+/// Item titles by item id, from the item files that come with rating data: MovieLens's and
+/// MovieTweetings's `movies.dat` (`id::title::genres`), MovieLens 100K's `u.item` (`id|title|...`,
+/// Latin-1 encoded), or a CSV/TSV with `item`/`movieId` and `title` columns.
+///
+/// ```swift
+/// let titles = try ItemTitles.read("movietweetings/movies.dat")
+/// titles["0114709"]       // "Toy Story (1995)"
+/// ```
+public enum ItemTitles {
+    /// - Parameter path: the item file.
+    public static func read(_ path: String) throws(TextFileError) -> [String: String] {
+        var bytes = try TextFile.bytes(path)
+        if TextFile.firstInvalidUTF8(bytes, from: 0) != nil {
+            // MovieLens 100K's u.item is Latin-1: each byte is the code point of the same value.
+            bytes = Array(String(bytes.map { Character(Unicode.Scalar($0)) }).utf8)
+        }
+        let firstLine = bytes.prefix { $0 != 0x0A }
+        let table: DelimitedTable
+        if firstLine.contains(0x3A) && String(decoding: firstLine, as: UTF8.self).contains("::") {
+            let joined = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "::", with: "\u{1F}")
+            table = try DelimitedTable(bytes: Array(joined.utf8), source: path, separator: "\u{1F}", header: .absent, quoting: .none)
+        } else if firstLine.contains(0x7C) {
+            table = try DelimitedTable(bytes: bytes, source: path, separator: "|", header: .absent, quoting: .none)
+        } else {
+            table = try DelimitedTable(bytes: bytes, source: path)
+        }
+        var id = 0, title = 1
+        if table.hasHeader {
+            let names = table.columnNames.map { $0.lowercased().replacingOccurrences(of: "_", with: "") }
+            guard let t = names.firstIndex(where: { ["title", "name", "moviename", "itemname"].contains($0) }) else {
+                throw TextFileError(file: path, "no title column among \(table.columnNames)")
+            }
+            title = t
+            id = names.firstIndex { ["item", "itemid", "movie", "movieid", "id", "product", "productid"].contains($0) } ?? 0
+        }
+        var out: [String: String] = [:]
+        for (row, line) in zip(table.rows, table.lineNumbers) {
+            guard row.count > Swift.max(id, title) else { throw TextFileError(file: path, line: line, "expected an id and a title, found \(row.count) field(s)") }
+            out[row[id]] = row[title]
+        }
+        return out
+    }
+}

@@ -139,9 +139,9 @@ public final class MatrixFactorization: Model, Recommender {
         let p = userFactors(users), q = itemFactors(items)
         let bu = userBiases(users).reshaped([-1]), bi = itemBiases(items).reshaped([-1])
         if factorL2 > 0 || biasL2 > 0 {
-            addLoss(factorL2 * ((p * p).sum(axis: -1) + (q * q).sum(axis: -1)).mean() + biasL2 * (bu * bu + bi * bi).mean())
+            addLoss(factorL2 * (rowDot(p, p) + rowDot(q, q)).mean() + biasL2 * (bu * bu + bi * bi).mean())
         }
-        return (p * q).sum(axis: -1) + bu + bi + globalMean
+        return rowDot(p, q) + bu + bi + globalMean
     }
 }
 
@@ -259,7 +259,7 @@ public final class TwoTower: Model, Recommender {
         var u = userEmbedding(users), v = itemEmbedding(items)
         for layer in userTower { u = layer(u) }
         for layer in itemTower { v = layer(v) }
-        return (u * v).sum(axis: -1)
+        return rowDot(u, v)
     }
 }
 
