@@ -38,3 +38,25 @@ void nabla_column_sums_f32(const float *g, long rows, long n, float *out) {
     per = (per + 15) / 16 * 16;
     nabla_parallel_for(n, per < 16 ? 16 : per, 16, colsum_range, &job);
 }
+
+// MARK: Row-wise inner products (rowDot): out[i] = Σ_c a[i,c]·b[i,c], and its gradient rows g[i]·v[i,:].
+
+NABLA_VARIANTS(row_dot, (const float *restrict a, const float *restrict b, float *restrict out, long rows, long d),
+               (a, b, out, rows, d),
+    for (long i = 0; i < rows; i++) {
+        const float *x = a + i * d, *y = b + i * d;
+        float s = 0;
+        for (long c = 0; c < d; c++) s += x[c] * y[c];
+        out[i] = s;
+    })
+
+void nabla_row_dot_f32(const float *a, const float *b, float *out, long rows, long d) { row_dot_dispatch(a, b, out, rows, d); }
+
+NABLA_VARIANTS(scale_rows, (const float *restrict g, const float *restrict v, float *restrict out, long rows, long d),
+               (g, v, out, rows, d),
+    for (long i = 0; i < rows; i++) {
+        const float k = g[i];
+        for (long c = 0; c < d; c++) out[i * d + c] = k * v[i * d + c];
+    })
+
+void nabla_scale_rows_f32(const float *g, const float *v, float *out, long rows, long d) { scale_rows_dispatch(g, v, out, rows, d); }

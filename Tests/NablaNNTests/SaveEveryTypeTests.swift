@@ -98,6 +98,14 @@ struct SaveEveryTypeTests {
             TransformerTextClassifier(vocabulary: 11, classes: 3, maxLength: 6, width: 8, heads: 2, layers: 1),
         ]
         seen.formUnion(try roundTrip(SpeechRecognizer(bands: 8, classes: 4, filters: 4, units: 3), [Tensor.randomNormal([2, 6, 8, 1])], seed: 40))
+        // Recommenders score (user, item) pairs and (user, positive, negative) triples.
+        let userItems = Tensor(shape: [3, 2], values: [Int32]([0, 1, 4, 6, 2, 0]))
+        let triples = Tensor(shape: [2, 3], values: [Int32]([0, 1, 2, 4, 6, 5]))
+        for (i, model) in [MatrixFactorization(users: 5, items: 7, factors: 3, globalMean: 3.5, factorL2: 0.5, biasL2: 0.05) as Model,
+                           NeuMF(users: 5, items: 7, factors: 2, mlpLayers: [6, 4, 2]), TwoTower(users: 5, items: 7, embeddingSize: 4, towerUnits: [3, 2])].enumerated() {
+            seen.formUnion(try roundTrip(model, [userItems], seed: 50 + UInt64(i)))
+            try roundTrip(model, [triples], seed: 60 + UInt64(i))
+        }
         for (i, model) in architectures.enumerated() {
             // The MLP language model reads exactly its context of 3 tokens.
             let input = model is MLPLanguageModel ? tokens[.all, 0..<3] : tokens

@@ -115,7 +115,11 @@ public func rowDot(_ a: Tensor, _ b: Tensor) -> Tensor {
             o[i] = s
         }
     }
-    if a.dtype == .float32 { forward(Float.self) } else { forward(Double.self) }
+    if a.dtype == .float32 {
+        nabla_row_dot_f32(a.pointer(Float.self), b.pointer(Float.self), out.pointer(Float.self), rows, d)
+    } else {
+        forward(Double.self)
+    }
     guard isGradEnabled, a.node != nil || b.node != nil else { return out }
     let (av, bv) = (a.detached(), b.detached())
     return out.recorded("row_dot", a, b) { g in
@@ -129,7 +133,11 @@ public func rowDot(_ a: Tensor, _ b: Tensor) -> Tensor {
                     for c in 0..<d { o[i * d + c] = k * s[i * d + c] }
                 }
             }
-            if v.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+            if v.dtype == .float32 {
+                nabla_scale_rows_f32(g.pointer(Float.self), v.pointer(Float.self), r.pointer(Float.self), rows, d)
+            } else {
+                run(Double.self)
+            }
             return r
         }
         return [a.node == nil ? nil : scaled(bv), b.node == nil ? nil : scaled(av)]

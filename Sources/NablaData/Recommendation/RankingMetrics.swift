@@ -93,26 +93,27 @@ public struct RankingMetrics: Sendable, Equatable, CustomStringConvertible {
         if seen.count < test.userIDs.count { seen += [Set<Int32>](repeating: [], count: test.userIDs.count - seen.count) }
         for (u, i) in zip(test.users, test.items) { seen[Int(u)].insert(i) }
         let rng = RandomGenerator(seed: seed)
-        var users: [Int32] = [], items: [Int32] = []
+        var users: [Int32] = [], items: [Int32] = [], starts: [Int] = []
         users.reserveCapacity(test.count * (negatives + 1))
         items.reserveCapacity(test.count * (negatives + 1))
         for (u, i) in zip(test.users, test.items) {
+            starts.append(users.count)
             users.append(u); items.append(i)
-            let available = catalogue - seen[Int(u)].count
+            // A user who has seen nearly the whole catalogue gets every unseen item instead.
+            let wanted = Swift.min(negatives, catalogue - seen[Int(u)].count)
             var drawn = Set<Int32>()
-            while drawn.count < Swift.min(negatives, available) {
+            while drawn.count < wanted {
                 let j = Int32(rng.nextInt(below: catalogue))
                 if !seen[Int(u)].contains(j) && drawn.insert(j).inserted { users.append(u); items.append(j) }
             }
-            while users.count % (negatives + 1) != 0 { users.append(u); items.append(i) }   // a tiny catalogue: pad with the item itself
         }
+        starts.append(users.count)
         let all = score(users, items)
         var figures: [(hit: Double, ndcg: Double, recall: Double, ap: Double)] = [], recommended = Set<Int32>()
         for t in 0..<test.count {
-            let base = t * (negatives + 1)
-            let candidates = Array(all[base..<(base + negatives + 1)])
+            let candidates = Array(all[starts[t]..<starts[t + 1]])
             figures.append(userFigures(ranks: [rank(of: 0, in: candidates)], k: k))
-            for c in top(k, of: candidates) { recommended.insert(items[base + c]) }
+            for c in top(k, of: candidates) { recommended.insert(items[starts[t] + c]) }
         }
         return average(figures, k: k, recommended: recommended, catalogue: catalogue)
     }
