@@ -50,7 +50,9 @@ struct InteractionsTests {
             try read("u1::i1::5::noon\n")
         }
         #expect(throws: TextFileError.self) { try read("user,item,rating\n") }          // no rows
-        #expect(throws: TextFileError.self) { try read("a,b\n\u{FF}x,y\n") }           // invalid UTF-8
+        #expect(throws: TextFileError(file: "ratings.dat", line: 2, "invalid UTF-8 at byte 4; save the file as UTF-8")) {
+            try Interactions(bytes: Array("a,b\n".utf8) + [0xFF] + Array("x,y\n".utf8), source: "ratings.dat")
+        }
         #expect(throws: TextFileError(file: "ratings.dat", "no user column among [\"movie\", \"stars\"]; name it with --user-column")) {
             try read("movie,stars\nm,1\nn,2\n")
         }

@@ -11,9 +11,12 @@ struct RecommenderTests {
     @Test("biased MF on synthetic low-rank ratings: test RMSE within 5% of the noise floor")
     func matrixFactorizationReachesNoiseFloor() throws {
         RandomGenerator.setCurrent(RandomGenerator(seed: 5))
-        let data = SyntheticRatings(users: 300, items: 200, ratings: 24_000, rank: 3, noise: 0.5, seed: 11)
+        // 500 users, 200 items, 60% of the pairs rated: enough ratings per row that estimation error is
+        // small beside the noise. The settings are those `nabla recommend train` chooses on this data.
+        let data = SyntheticRatings(users: 500, items: 200, ratings: 60_000, rank: 3, noise: 0.5, seed: 11)
         let (train, test) = data.interactions.split(.random(testFraction: 0.1, seed: 42))
-        let model = MatrixFactorization(users: train.userIDs.count, items: train.itemIDs.count, globalMean: train.meanRating)
+        let model = MatrixFactorization(users: train.userIDs.count, items: train.itemIDs.count, factors: 4, globalMean: train.meanRating,
+                                        factorL2: 0.03, biasL2: 0.01)
         try model.compile(optimizer: Adam(learningRate: 0.01), loss: "mse")
         try model.fit(train.pairs, train.ratingTensor, batchSize: 1024, epochs: 20, verbose: 0)
         let (rmse, _) = ratingErrors(predicted: model.scores(users: test.users, items: test.items), actual: test.ratings)
@@ -41,14 +44,15 @@ struct RecommenderTests {
         #expect(Swift.abs(evaluated - mse) < 1e-5)
     }
 
-    /// 200 users in four groups; each group's users interact with items of its own quarter of a
-    /// 400-item catalogue, so a model that learns the groups ranks held-out items far above popularity.
+    /// 200 users in eight groups; each group's users interact with 20 of the 50 items of its own
+    /// eighth of a 400-item catalogue, so a model that learns the groups ranks a held-out item above
+    /// most of the 99 sampled negatives (about 7 of which come from the user's group).
     func plantedGroups() -> (train: Interactions, test: Interactions) {
         let rng = RandomGenerator(seed: 9)
         var users: [String] = [], items: [String] = [], times: [Double] = []
         for u in 0..<200 {
             var chosen = Set<Int>()
-            while chosen.count < 12 { chosen.insert((u % 4) * 100 + rng.nextInt(below: 100)) }
+            while chosen.count < 20 { chosen.insert((u % 8) * 50 + rng.nextInt(below: 50)) }
             for (t, i) in chosen.sorted().enumerated() {
                 users.append("u\(u)"); items.append("i\(i)"); times.append(Double(t * 1000 + rng.nextInt(below: 1000)))
             }
@@ -71,9 +75,9 @@ struct RecommenderTests {
             if bpr { try model.compile(optimizer: Adam(learningRate: 0.01), loss: BPRLoss()) }
             else { try model.compile(optimizer: Adam(learningRate: 0.01), loss: BinaryCrossentropy(fromLogits: true)) }
             let sampler = NegativeSampler(train, mode: bpr ? .pairwise : .pointwise(negatives: 4), batchSize: 128, generator: RandomGenerator(seed: 8))
-            try model.fit(sampler, epochs: 8, verbose: 0)
+            try model.fit(sampler, epochs: 15, verbose: 0)
             let m = RankingMetrics.sampled(test: test, train: train, k: 10, seed: 1) { model.scores(users: $0, items: $1) }
-            #expect(m.hitRate > popularity.hitRate + 0.3 && m.ndcg > popularity.ndcg + 0.2, "\(name): \(m) against popularity \(popularity)")
+            #expect(m.hitRate > popularity.hitRate + 0.3 && m.ndcg > popularity.ndcg + 0.15, "\(name): \(m) against popularity \(popularity)")
             let seen = train.itemsByUser()[0]
             let top = model.recommend(user: 0, count: 10, excluding: seen)
             #expect(top.count == 10 && top.allSatisfy { !seen.contains($0.item) })

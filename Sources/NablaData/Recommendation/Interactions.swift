@@ -178,7 +178,13 @@ public struct Interactions: Sendable {
             table = try DelimitedTable(bytes: data, source: source, separator: layout == .movielens ? "\u{1F}" : "\t", header: .absent, quoting: .none)
             fields = (0, 1, implicit ? nil : 2, 3)
         case .delimited, .auto:
-            table = try DelimitedTable(bytes: bytes, source: source)
+            var t = try DelimitedTable(bytes: bytes, source: source)
+            // A header of column names only (`user,item`) cannot be told from data by the values
+            // below it; the usual interaction column names settle it.
+            if !t.hasHeader, let first = t.rows.first, first.allSatisfy({ Self.usualNames.contains(Self.normalisedName($0)) }) {
+                t = try DelimitedTable(bytes: bytes, source: source, separator: Character(Unicode.Scalar(t.separator)), header: .present)
+            }
+            table = t
             fields = try Self.resolve(columns, in: table, implicit: implicit)
         }
         try read(table, fields: fields)
@@ -205,6 +211,17 @@ public struct Interactions: Sendable {
         self.ratings = ratings ?? []
         self.timestamps = timestamps ?? []
         lineNumbers = Array(1..<(users.count + 1))
+    }
+
+    static let userNames = ["user", "userid", "users", "uid", "customer", "customerid", "visitorid"]
+    static let itemNames = ["item", "itemid", "movie", "movieid", "product", "productid", "iid", "track", "trackid", "song", "artist"]
+    static let ratingNames = ["rating", "ratings", "score", "stars", "value"]
+    static let timeNames = ["timestamp", "time", "date", "datetime", "ts"]
+    static let usualNames = Set(userNames + itemNames + ratingNames + timeNames)
+
+    /// A column name lowercased without underscores and spaces (`user_id`, `User Id` → `userid`).
+    static func normalisedName(_ s: String) -> String {
+        s.lowercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: " ", with: "")
     }
 
     private static func containsDoubleColon(_ b: some Collection<UInt8>) -> Bool {
@@ -236,7 +253,7 @@ public struct Interactions: Sendable {
     /// or, without a header, by position.
     private static func resolve(_ columns: Columns, in table: DelimitedTable, implicit: Bool) throws(TextFileError)
         -> (user: Int, item: Int, rating: Int?, time: Int?) {
-        let names = table.columnNames.map { $0.lowercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: " ", with: "") }
+        let names = table.columnNames.map(normalisedName)
         func usual(_ candidates: [String]) -> Int? { names.firstIndex { candidates.contains($0) } }
         func pick(_ given: String?, _ candidates: [String], position: Int, required: Bool, what: String) throws(TextFileError) -> Int? {
             if let given { return try table.column(given) }
@@ -249,11 +266,10 @@ public struct Interactions: Sendable {
             }
             return position < table.columnNames.count ? position : nil
         }
-        let user = try pick(columns.user, ["user", "userid", "users", "uid", "customer", "customerid", "visitorid"], position: 0, required: true, what: "user")!
-        let item = try pick(columns.item, ["item", "itemid", "movie", "movieid", "product", "productid", "iid", "track", "trackid", "song", "artist"],
-                            position: 1, required: true, what: "item")!
-        let rating = implicit ? nil : try pick(columns.rating, ["rating", "ratings", "score", "stars", "value"], position: 2, required: false, what: "rating")
-        let time = try pick(columns.time, ["timestamp", "time", "date", "datetime", "ts"], position: 3, required: false, what: "time")
+        let user = try pick(columns.user, userNames, position: 0, required: true, what: "user")!
+        let item = try pick(columns.item, itemNames, position: 1, required: true, what: "item")!
+        let rating = implicit ? nil : try pick(columns.rating, ratingNames, position: 2, required: false, what: "rating")
+        let time = try pick(columns.time, timeNames, position: 3, required: false, what: "time")
         return (user, item, rating, time)
     }
 
