@@ -93,7 +93,7 @@ struct RecommendTrain: ParsableCommand {
     var testFraction = 0.1
     @Option(help: "Latent factors: MF's vectors (default: chosen from 4, 8, 16, 32 on held-out training ratings), NeuMF's GMF vectors (default 8), the two-tower output (default 32).")
     var factors: Int?
-    @Option(help: "Epochs (default: 20 for mf, 10 for implicit models).")
+    @Option(help: "Epochs (default: 20 for mf on ratings; for implicit models, chosen by early stopping on held-out training interactions).")
     var epochs: Int?
     @Option(help: "Ratings or positives per batch (default: 1024 for mf, 256 for implicit models).")
     var batchSize: Int?
@@ -168,25 +168,19 @@ struct RecommendTrain: ParsableCommand {
             mfSettings = try selectMatrixFactorization(train)
             selectionSeconds = ProgressBar.now() - started
         }
-        let recommender = makeModel(kind, train: train, explicit: ratingMode, mf: mfSettings)
-        let optimizer = Adam(learningRate: learningRate ?? (ratingMode ? 0.01 : 0.001))
-        if ratingMode {
-            try recommender.compile(optimizer: optimizer, loss: MeanSquaredError())
-        } else if loss == .bpr {
-            try recommender.compile(optimizer: optimizer, loss: BPRLoss())
-        } else {
-            try recommender.compile(optimizer: optimizer, loss: BinaryCrossentropy(fromLogits: true))
+        var epochCount = epochs ?? 20
+        if !ratingMode && epochs == nil {
+            let started = ProgressBar.now()
+            epochCount = try selectImplicitEpochs(kind, train)
+            selectionSeconds = ProgressBar.now() - started
         }
+        let recommender = try makeCompiled(kind, train: train, ratingMode: ratingMode, mf: mfSettings)
         print(recommender.summary())
-        let epochCount = epochs ?? (ratingMode ? 20 : 10)
         let start = ProgressBar.now()
         if ratingMode {
             try recommender.fit(train.pairs, train.ratingTensor, batchSize: batchSize ?? 1024, epochs: epochCount, verbose: verbose)
         } else {
-            let mode: NegativeSampler.Mode = loss == .bpr ? .pairwise : .pointwise(negatives: negatives)
-            let sampler = NegativeSampler(train, mode: mode, sampling: sampling == .uniform ? .uniform : .popularity(), batchSize: batchSize ?? 256,
-                                          generator: RandomGenerator(seed: seed &+ 1))
-            try recommender.fit(sampler, epochs: epochCount, verbose: verbose)
+            try recommender.fit(sampler(train), epochs: epochCount, verbose: verbose)
         }
         let seconds = ProgressBar.now() - start
         let range = train.ratings.isEmpty ? nil : [train.ratings.min()!, train.ratings.max()!]
@@ -259,6 +253,48 @@ struct RecommendTrain: ParsableCommand {
         var factors: Int
         var factorL2: Double
         var biasL2: Double
+    }
+
+    /// Negative-sampled batches of `positives` as the options ask.
+    func sampler(_ positives: Interactions) -> NegativeSampler {
+        NegativeSampler(positives, mode: loss == .bpr ? .pairwise : .pointwise(negatives: negatives), sampling: sampling == .uniform ? .uniform : .popularity(),
+                        batchSize: batchSize ?? 256, generator: RandomGenerator(seed: seed &+ 1))
+    }
+
+    /// A fresh model of `kind` for `train`'s ids, compiled with Adam and the loss of the task.
+    func makeCompiled(_ kind: RecommenderKind, train: Interactions, ratingMode: Bool, mf: MFSettings) throws -> any Recommender {
+        RandomGenerator.global.seed(seed)
+        let recommender = makeModel(kind, train: train, explicit: ratingMode, mf: mf)
+        let optimizer = Adam(learningRate: learningRate ?? (ratingMode ? 0.01 : 0.001))
+        if ratingMode {
+            try recommender.compile(optimizer: optimizer, loss: MeanSquaredError())
+        } else if loss == .bpr {
+            try recommender.compile(optimizer: optimizer, loss: BPRLoss())
+        } else {
+            try recommender.compile(optimizer: optimizer, loss: BinaryCrossentropy(fromLogits: true))
+        }
+        return recommender
+    }
+
+    /// The number of epochs for an implicit model, chosen as early stopping chooses it: each training
+    /// user's latest interaction held out (never the test set), one epoch at a time until NDCG@K under
+    /// the sampled protocol has not improved for two epochs (at most 30). Implicit models overfit
+    /// within a few epochs on sparse data, and how soon depends on the data.
+    func selectImplicitEpochs(_ kind: RecommenderKind, _ train: Interactions) throws -> Int {
+        let (fitting, watching) = train.split(.leaveLastOut)
+        guard watching.count > 0 else { return 10 }
+        let candidate = try makeCompiled(kind, train: train, ratingMode: false, mf: MFSettings(factors: factors ?? 32, factorL2: 0, biasL2: 0))
+        let batches = sampler(fitting)
+        var scores: [Double] = []
+        while scores.count < 30 {
+            try candidate.fit(batches, epochs: 1, verbose: 0)
+            scores.append(RankingMetrics.sampled(test: watching, train: fitting, k: k, seed: seed &+ 2) { candidate.scores(users: $0, items: $1) }.ndcg)
+            if let best = scores.indices.max(by: { scores[$0] < scores[$1] }), scores.count - 1 - best >= 2 { break }
+        }
+        let best = scores.indices.max { scores[$0] < scores[$1] }! + 1
+        print("epochs chosen on \(watching.count) held-out training interactions (validation ndcg@\(k) per epoch: "
+              + scores.map { String(format: "%.4f", $0) }.joined(separator: ", ") + "): \(best)")
+        return best
     }
 
     func makeModel(_ kind: RecommenderKind, train: Interactions, explicit: Bool, mf: MFSettings) -> any Recommender {
