@@ -33,6 +33,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case gptTrain = "gpt_train"
     case textTrain = "text_train"
     case audioFeatures = "audio_features"
+    case recommend
 
     func run() -> [BenchResult] {
         switch self {
@@ -45,6 +46,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .gptTrain: [GPTBenchmark.run()]
         case .textTrain: [TextBenchmark.run()]
         case .audioFeatures: [AudioBenchmark.run()]
+        case .recommend: [RecommendBenchmark.run()]
         }
     }
 }
