@@ -64,7 +64,10 @@ public struct RowSparseGradient: @unchecked Sendable {
             let k = nabla_embedding_bag_backward_f32(rows.pointer(Int32.self), n, 1, -1, 0, values.pointer(Float.self), width, denseShape[0],
                                                      outRows.pointer(Int32.self), outValues.pointer(Float.self))
             nablaPrecondition(k >= 0, "RowSparseGradient: out of memory")
-            return RowSparseGradient(rows: outRows[0..<k], values: outValues[0..<k].reshaped([k] + Array(denseShape.dropFirst())), denseShape: denseShape)
+            // The first k rows, over the same storage: a prefix of a contiguous buffer needs no copy.
+            return RowSparseGradient(rows: Tensor(shape: [k], dtype: .int32, storage: outRows.storage),
+                                     values: Tensor(shape: [k] + Array(denseShape.dropFirst()), dtype: .float32, storage: outValues.storage),
+                                     denseShape: denseShape)
         }
         var slot: [Int32: Int] = [:]
         var order: [Int32] = []

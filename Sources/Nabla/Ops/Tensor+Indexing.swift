@@ -181,9 +181,20 @@ extension Tensor {
         let outShape = Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...])
         let out = Tensor(uninitializedShape: outShape, dtype: dtype)
         let bytes = inner * dtype.byteSize
-        for o in 0..<outer {
-            for j in 0..<m {
-                (out.rawPointer + (o * m + j) * bytes).copyMemory(from: rawPointer + (o * size + Int(idx[j])) * bytes, byteCount: bytes)
+        if dtype.byteSize == 4 && inner <= 64 {
+            // Narrow rows of 4-byte elements (embedding rows, biases): a plain loop beats a memcpy call per row.
+            let src = rawPointer.assumingMemoryBound(to: UInt32.self), dst = out.rawPointer.assumingMemoryBound(to: UInt32.self)
+            for o in 0..<outer {
+                for j in 0..<m {
+                    let from = src + (o * size + Int(idx[j])) * inner, to = dst + (o * m + j) * inner
+                    for c in 0..<inner { to[c] = from[c] }
+                }
+            }
+        } else {
+            for o in 0..<outer {
+                for j in 0..<m {
+                    (out.rawPointer + (o * m + j) * bytes).copyMemory(from: rawPointer + (o * size + Int(idx[j])) * bytes, byteCount: bytes)
+                }
             }
         }
         let inShape = shape
