@@ -101,7 +101,7 @@ public struct Interactions: Sendable {
 
     /// How a data set is cut into training and test interactions.
     public enum Split: Sendable, Equatable {
-        /// The rows shuffled by Python's `random.Random(seed).shuffle` (``PythonRandom``), the last
+        /// The rows shuffled by Python's `random.Random(seed).shuffle` (the core's `PythonRandom`), the last
         /// `testFraction` for testing: the same split as that shuffle of the file's lines in Python.
         case random(testFraction: Double = 0.1, seed: UInt64 = 42)
         /// Each user's latest interaction (by time, else the last line) held out, for users with at
@@ -157,12 +157,12 @@ public struct Interactions: Sendable {
     ///   - implicit: read only who-used-what.
     ///   - userIDs: an index to extend.
     ///   - itemIDs: an index to extend.
-    public init(bytes raw: [UInt8], source: String, format: Format = .auto, columns: Columns = Columns(), implicit: Bool = false,
+    public init(bytes: [UInt8], source: String, format: Format = .auto, columns: Columns = Columns(), implicit: Bool = false,
                 userIDs: IDIndex = IDIndex(), itemIDs: IDIndex = IDIndex()) throws(TextFileError) {
         self.source = source
         self.userIDs = userIDs
         self.itemIDs = itemIDs
-        let bytes = try TextFile.normalise(raw, source: source)
+        let bytes = try TextFile.normalise(bytes, source: source)
         var layout = format
         if layout == .auto {
             let firstLine = bytes.prefix { $0 != 0x0A }

@@ -8,7 +8,7 @@ import Nabla
 /// - `.pointwise(negatives:)` — rows (user, item) with label 1 for a positive and 0 for each of its
 ///   `negatives` draws: for binary cross-entropy.
 /// - `.pairwise` — rows (user, positive, negative) with label 1: for BPR, where the model scores
-///   the positive above the negative (``Recommender`` models take both shapes).
+///   the positive above the negative (NablaNN's `Recommender` models take both shapes).
 ///
 /// ```swift
 /// let batches = NegativeSampler(train, mode: .pointwise(negatives: 4), sampling: .uniform, batchSize: 256)

@@ -125,7 +125,7 @@ public struct BinaryCrossentropy: Loss {
 /// Bayesian personalised ranking (Rendle et al., UAI 2009): −log σ(s⁺ − s⁻), the loss of a
 /// model that should score a user's item above an item drawn as a negative. The prediction is the
 /// score difference, which a ``Recommender`` gives for (user, positive, negative) triples; the
-/// targets are ignored (``NegativeSampler`` in `.pairwise` mode gives ones).
+/// targets are ignored (NablaData's `NegativeSampler` in `.pairwise` mode gives ones).
 ///
 /// ```swift
 /// try model.compile(optimizer: Adam(learningRate: 1e-3), loss: BPRLoss())
