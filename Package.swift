@@ -50,7 +50,7 @@ let package = Package(
 if ProcessInfo.processInfo.environment["NABLA_FUZZ"] != nil {
 for (name, deps) in [("SafeTensors", ["Nabla"]), ("NumPy", ["Nabla"]), ("NumPyArchive", ["Nabla"]),
                      ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"]), ("IDX", ["Nabla", "NablaData"]),
-                     ("LabelledText", ["Nabla", "NablaData"]), ("WAV", ["Nabla"])] {
+                     ("LabelledText", ["Nabla", "NablaData"]), ("WAV", ["Nabla"]), ("Interactions", ["Nabla", "NablaData"])] {
     package.targets.append(.executableTarget(
         name: "Fuzz\(name)", dependencies: deps.map { .target(name: $0) }, path: "Fuzz/\(name)",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))

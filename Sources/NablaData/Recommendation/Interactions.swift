@@ -264,7 +264,11 @@ public struct Interactions: Sendable {
                 }
                 return nil
             }
-            return position < table.columnNames.count ? position : nil
+            if position < table.columnNames.count { return position }
+            if required {
+                throw TextFileError(file: table.source, "expected a user and an item column, found \(table.columnNames.count) column(s) (is the separator right?)")
+            }
+            return nil
         }
         let user = try pick(columns.user, userNames, position: 0, required: true, what: "user")!
         let item = try pick(columns.item, itemNames, position: 1, required: true, what: "item")!
