@@ -39,7 +39,7 @@ struct LossTests {
         #expect(MeanSquaredError(reduction: .none)(yt, yp).toArray(Float.self) == [0.25, 0, 4])
         #expect(MeanSquaredError(reduction: .sum)(yt, yp).item(Float.self) == 4.25)
         #expect(Swift.abs(MeanSquaredError()(yt, yp).item(Float.self) - 4.25 / 3) < 1e-6)
-        #expect(throws: NablaError.unknownName(kind: "loss", name: "mse2", valid: ["binary_crossentropy", "categorical_crossentropy", "huber", "kl_divergence", "kld", "mae", "mean_absolute_error", "mean_squared_error", "mse", "sparse_categorical_crossentropy"])) {
+        #expect(throws: NablaError.unknownName(kind: "loss", name: "mse2", valid: ["binary_crossentropy", "bpr", "categorical_crossentropy", "huber", "kl_divergence", "kld", "mae", "mean_absolute_error", "mean_squared_error", "mse", "sparse_categorical_crossentropy"])) {
             try Losses.named("mse2")
         }
     }
