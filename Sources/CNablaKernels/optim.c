@@ -22,20 +22,24 @@ typedef struct {
     float b1, b2, eps, step, decay;
 } adam_job;
 
+/// The Adam rule on element i, shared by the dense and the row-sparse loops.
+#define ADAM_ELEMENT(p, m, v, g, i)                                                       \
+    do {                                                                                  \
+        float gi = (g)[i];                                                                \
+        float mi = b1 * (m)[i] + (1.0f - b1) * gi;                                        \
+        float vi = b2 * (v)[i] + (1.0f - b2) * gi * gi;                                   \
+        (m)[i] = mi;                                                                      \
+        (v)[i] = vi;                                                                      \
+        (p)[i] = (p)[i] * decay - step * mi / (NABLA_SQRTF(vi) + eps);                    \
+    } while (0)
+
 /// Adam on p[begin..<end]: m = b1·m + (1 − b1)·g, v = b2·v + (1 − b2)·g², p = p·decay − step·m/(√v + eps).
 #define ADAM_RANGE(ctx, begin, end)                                                       \
     const adam_job *j = (const adam_job *)ctx;                                            \
     float *restrict p = j->p, *restrict m = j->m, *restrict v = j->v;                     \
     const float *restrict g = j->g;                                                       \
     const float b1 = j->b1, b2 = j->b2, eps = j->eps, step = j->step, decay = j->decay;   \
-    for (long i = begin; i < end; i++) {                                                  \
-        float gi = g[i];                                                                  \
-        float mi = b1 * m[i] + (1.0f - b1) * gi;                                          \
-        float vi = b2 * v[i] + (1.0f - b2) * gi * gi;                                     \
-        m[i] = mi;                                                                        \
-        v[i] = vi;                                                                        \
-        p[i] = p[i] * decay - step * mi / (NABLA_SQRTF(vi) + eps);                        \
-    }
+    for (long i = begin; i < end; i++) ADAM_ELEMENT(p, m, v, g, i);
 NABLA_VARIANTS(adam_range, (void *ctx, long begin, long end), (ctx, begin, end), ADAM_RANGE(ctx, begin, end))
 
 void nabla_adam_f32(float *p, const float *g, float *m, float *v, long n,
@@ -70,14 +74,7 @@ typedef struct {
         const long o = (long)sj->rows[r] * d;                                                               \
         float *restrict p = sj->adam.p + o, *restrict m = sj->adam.m + o, *restrict v = sj->adam.v + o;    \
         const float *restrict g = sj->adam.g + r * d;                                                       \
-        for (long c = 0; c < d; c++) {                                                                      \
-            float gi = g[c];                                                                                \
-            float mi = b1 * m[c] + (1.0f - b1) * gi;                                                        \
-            float vi = b2 * v[c] + (1.0f - b2) * gi * gi;                                                   \
-            m[c] = mi;                                                                                      \
-            v[c] = vi;                                                                                      \
-            p[c] = p[c] * decay - step * mi / (NABLA_SQRTF(vi) + eps);                                      \
-        }                                                                                                   \
+        for (long c = 0; c < d; c++) ADAM_ELEMENT(p, m, v, g, c);                                           \
     }
 NABLA_VARIANTS(sparse_adam_range, (void *ctx, long begin, long end), (ctx, begin, end), SPARSE_ADAM_RANGE(ctx, begin, end))
 
