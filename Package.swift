@@ -44,6 +44,22 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// Data-parallel training over Open MPI, built only with NABLA_MPI=1 (where `libopenmpi-dev` or
+// Homebrew's `open-mpi` is installed), so that the default build needs nothing but the toolchain:
+// CMPI is the system header, CNablaMPI the C shim Swift can call, NablaMPI the communicator, and the
+// `nabla` tool gains `--distributed`.
+if ProcessInfo.processInfo.environment["NABLA_MPI"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
+        .target(name: "CNablaMPI", dependencies: ["CMPI"]),
+        .target(name: "NablaMPI", dependencies: ["Nabla", "NablaNN", "CNablaMPI"]),
+    ]
+    package.products.append(.library(name: "NablaMPI", targets: ["NablaMPI"]))
+    if let cli = package.targets.first(where: { $0.name == "NablaCLI" }) {
+        cli.dependencies.append("NablaMPI")
+    }
+}
+
 // Fuzz targets for every file reader (libFuzzer supplies `main`, hence -parse-as-library). They exist
 // only when NABLA_FUZZ is set, as .ci/run does for `swift build --sanitize=fuzzer --product fuzz-...`,
 // so that the default build stays free of them.

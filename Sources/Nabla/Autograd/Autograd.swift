@@ -137,6 +137,23 @@ extension Tensor {
     /// - Parameters:
     ///   - gradient: the gradient of the final result with respect to this tensor (1 for a scalar loss when nil).
     public func backward(_ gradient: Tensor? = nil) {
+        backward(gradient, watching: [], whenReady: { _ in })
+    }
+
+    /// `backward()` that calls `ready(i)` as soon as the gradient of `leaves[i]` is final — when the
+    /// last op that reads it has passed its gradient back — while the rest of the graph is still being
+    /// walked. Data-parallel training starts reducing a bucket of gradients across processes there, as
+    /// PyTorch DDP's hooks do, overlapping communication with the rest of the backward pass. Leaves
+    /// the graph does not reach are reported at the end.
+    ///
+    /// ```swift
+    /// loss.backward(watching: parameters.map(\.value)) { i in buckets.gradientReady(i) }
+    /// ```
+    /// - Parameters:
+    ///   - gradient: the seed gradient (ones for a scalar when nil).
+    ///   - leaves: the leaf tensors to report.
+    ///   - ready: called once per leaf, with its index in `leaves`.
+    public func backward(_ gradient: Tensor? = nil, watching leaves: [Tensor], whenReady ready: (Int) -> Void) {
         guard let root = node else {
             fatalError("backward: the tensor does not require gradients (no input was made with requiringGrad(), or it was computed inside withNoGrad)")
         }
@@ -150,12 +167,29 @@ extension Tensor {
         }
         if root.isLeaf {
             root.accumulate(seed)
+            for i in leaves.indices { ready(i) }
             return
         }
         let order = Autograd.topologicalOrder(from: root)
+        // For each watched leaf, the step of the walk after which nothing more flows into it.
+        var watched: [ObjectIdentifier: [Int]] = [:]
+        for (i, leaf) in leaves.enumerated() {
+            if let n = leaf.node { watched[ObjectIdentifier(n), default: []].append(i) }
+        }
+        var readyAfter: [Int: [Int]] = [:], reported = Set<Int>()
+        if !watched.isEmpty {
+            var last: [ObjectIdentifier: Int] = [:]
+            for (step, node) in order.reversed().enumerated() where !node.isLeaf {
+                for case let input? in node.inputs where watched[ObjectIdentifier(input)] != nil { last[ObjectIdentifier(input)] = step }
+            }
+            for (id, step) in last { readyAfter[step, default: []] += watched[id]! }
+        }
         root.grad = seed
         withNoGrad {
-            for node in order.reversed() {
+            for (step, node) in order.reversed().enumerated() {
+                defer {
+                    for i in readyAfter[step] ?? [] where reported.insert(i).inserted { ready(i) }
+                }
                 guard let g = node.grad else { continue }
                 if node.isLeaf { continue }
                 guard let fn = node.backward else {
@@ -170,6 +204,7 @@ extension Tensor {
                 node.inputs = []
             }
         }
+        for i in leaves.indices where !reported.contains(i) { ready(i) }
     }
 }
 

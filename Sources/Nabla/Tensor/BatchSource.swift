@@ -45,7 +45,14 @@ public struct IndexBatches: Sendable {
     /// - Parameters:
     ///   - generator: shuffles the samples when given (one permutation per call).
     public func epoch(shuffledBy generator: RandomGenerator?) -> [ArraySlice<Int>] {
-        let order = generator.map { $0.permutation(count) } ?? Array(0..<count)
+        batches(of: generator.map { $0.permutation(count) } ?? Array(0..<count))
+    }
+
+    /// `order` (a permutation of the samples) cut into this plan's batches.
+    /// - Parameters:
+    ///   - order: the sample indices in the order of the epoch.
+    public func batches(of order: [Int]) -> [ArraySlice<Int>] {
+        nablaPrecondition(order.count == count, "IndexBatches: an order of \(order.count) samples for a plan of \(count)")
         return (0..<batchCount).map { b in order[(b * batchSize)..<Swift.min((b + 1) * batchSize, count)] }
     }
 }

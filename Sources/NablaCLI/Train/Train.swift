@@ -162,10 +162,13 @@ struct Train: ParsableCommand {
     @Option(help: "Progress output: 0 silent, 1 progress bar, 2 one line per epoch.")
     var verbose = 1
 
+    @Flag(help: "Train data-parallel across the processes of an mpirun job (mpirun -np N nabla train --distributed): --batch-size stays the global batch, split across ranks; rank 0 prints, checkpoints and saves. Needs a nabla built with NABLA_MPI=1.")
+    var distributed = false
+
     @Option(help: "Write a checkpoint into this folder after every epoch (the last 3 are kept).")
     var checkpointDir: String?
 
-    @Option(help: "Continue the run whose checkpoints are in this folder, with its settings.")
+    @Option(help: "Continue the run whose checkpoints are in this folder, with its settings (--epochs, when given, sets a new total).")
     var resume: String?
 
     @Option(help: "Save the trained model into this folder (config.json and model.safetensors).")
@@ -200,6 +203,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        let cluster = distributed ? try DistributedRun.start() : nil
+        defer { cluster?.end() }
+        let primary = cluster?.isPrimary ?? true
+        let shown = primary ? verbose : 0
         var config = self.config
         var checkpoints = checkpointDir.map { URL(fileURLWithPath: $0) }
         if let resume {
@@ -208,30 +215,34 @@ struct Train: ParsableCommand {
                 throw ValidationError("--resume \(resume): no \(RunConfig.fileName) there (was it written by nabla train --checkpoint-dir?)")
             }
             config = saved
+            if let epochs { config.epochs = epochs }
             checkpoints = dir
         }
         RandomGenerator.global.seed(config.seed)
         let data = try RunData(config)
-        if verbose > 0, let note = data.headerNote { print(note) }
+        if shown > 0, let note = data.headerNote { print(note) }
         let model = try Train.makeModel(config, data)
         var initialEpoch = 0
         var callbacks: [Callback] = []
         var resumedHistory: [String: [Double]] = [:]
         if let dir = checkpoints {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            AtomicFile.removeStaleTemporaries(in: dir)
-            if resume == nil { try config.write(to: dir) }
+            // Every rank restores the same checkpoint; only rank 0 writes them.
+            if primary {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                AtomicFile.removeStaleTemporaries(in: dir)
+                if resume == nil || epochs != nil { try config.write(to: dir) }
+            }
             var history: [String: [Double]] = [:]
             if resume != nil, let latest = TrainingCheckpoint.latest(in: dir) {
                 (initialEpoch, history) = try TrainingCheckpoint.restore(model, from: latest)
-                if verbose > 0 { print("resuming from \(latest.lastPathComponent): \(initialEpoch) of \(config.epochs) epochs done") }
+                if shown > 0 { print("resuming from \(latest.lastPathComponent): \(initialEpoch) of \(config.epochs) epochs done") }
             }
-            callbacks.append(ModelCheckpoint(directory: dir, keep: 3, history: history))
+            if primary { callbacks.append(ModelCheckpoint(directory: dir, keep: 3, history: history)) }
             resumedHistory = history
         }
-        if let tensorboard { callbacks.append(try TensorBoard(logDir: tensorboard)) }
-        if let csvLog { callbacks.append(CSVLogger(path: csvLog, append: initialEpoch > 0)) }
-        if verbose > 0 && initialEpoch == 0 {
+        if primary, let tensorboard { callbacks.append(try TensorBoard(logDir: tensorboard)) }
+        if primary, let csvLog { callbacks.append(CSVLogger(path: csvLog, append: initialEpoch > 0)) }
+        if shown > 0 && initialEpoch == 0 {
             print(model.summary())
             print("data: \(config.dataset), \(data.train.x.shape[0]) training and \(data.test.x.shape[0]) test samples, \(data.features) features, \(data.classes) classes")
         }
@@ -239,31 +250,34 @@ struct Train: ParsableCommand {
         if initialEpoch < config.epochs {
             let h: History
             if config.augment {
+                guard cluster == nil else { throw ValidationError("--augment does not combine with --distributed yet") }
                 // Validation from the end of the training data (as validationSplit does), augmentation on the rest.
                 let n = data.train.x.shape[0], cut = Int(Double(n) * (1 - config.validationSplit))
                 let augment = ImageAugmentation(maxShift: 2, maxRotation: 10)
                 let loader = DataLoader(TensorDataset(data.train.x[..<cut], data.train.y[..<cut], transform: { augment($0) }),
                                         batchSize: config.batchSize, shuffle: true)
-                h = try model.fit(loader, epochs: config.epochs, verbose: verbose,
+                h = try model.fit(loader, epochs: config.epochs, verbose: shown,
                                   validationData: cut < n ? (data.train.x[cut...], data.train.y[cut...]) : nil,
                                   callbacks: callbacks, initialEpoch: initialEpoch)
             } else {
-                h = try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: verbose,
-                                  validationSplit: config.validationSplit, callbacks: callbacks, initialEpoch: initialEpoch)
+                h = try model.fit(data.train.x, data.train.y, batchSize: config.batchSize, epochs: config.epochs, verbose: shown,
+                                  validationSplit: config.validationSplit, callbacks: callbacks, initialEpoch: initialEpoch,
+                                  distributed: cluster?.parallel)
             }
             for (k, v) in h.history { history[k, default: []] += v }
         }
+        guard primary else { return }
         if let plot {
             let svg = HistoryPlot.svg(history, title: "nabla train — \(config.dataset), hidden \(config.hidden), \(config.optimizer)")
             try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: plot))
-            if verbose > 0 { print("wrote the training curves to \(plot)") }
+            if shown > 0 { print("wrote the training curves to \(plot)") }
         }
         let result = try model.evaluate(data.test.x, data.test.y, batchSize: 256, verbose: 0)
         if let save {
             let url = URL(fileURLWithPath: save)
             try model.save(to: url)
             try config.write(to: url)
-            if verbose > 0 { print("saved the model to \(save)") }
+            if shown > 0 { print("saved the model to \(save)") }
         }
         print("test loss: \(String(format: "%.4f", result.loss))")
         print("test accuracy: \(String(format: "%.4f", result["accuracy"] ?? 0))")

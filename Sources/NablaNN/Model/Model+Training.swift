@@ -103,6 +103,28 @@ extension Model {
         return total.item(Double.self)
     }
 
+    /// One data-parallel step: this rank's shard forward, the backward pass with the bucketed
+    /// all-reduce (``DataParallel/backward(_:parameters:localCount:globalCount:)``), the optimizer.
+    /// Returns this rank's mean loss (0 for an empty shard).
+    func distributedStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss, parallel: DataParallel) -> Double {
+        let localCount = ys[0].shape[0]
+        let globalCount = Int(parallel.communicator.sum([Double(localCount)])[0])
+        _ = takeAddedLosses()
+        var total: Tensor?
+        var outputs: [Tensor] = []
+        if localCount > 0 {
+            outputs = forwardAll(inputs)
+            total = Profiler.measure("loss forward") { takeAddedLosses().reduce(totalLoss(ys, outputs, loss)) { $0 + $1.reshaped([]) } }
+        }
+        parallel.backward(total, parameters: trainableParameters, localCount: localCount, globalCount: globalCount)
+        Profiler.measure("\(optimizer.name) step") { optimizer.update(self) }
+        parallel.checkReplicas(trainableParameters)
+        if localCount > 0 {
+            Profiler.measure("metrics") { withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } } }
+        }
+        return total?.item(Double.self) ?? 0
+    }
+
     /// The losses the model's layers added (``Layer/addLoss(_:)``) since the last call, cleared.
     func takeAddedLosses() -> [Tensor] {
         guard Layer.lossesWereAdded else { return [] }
@@ -147,20 +169,25 @@ extension Model {
     ///   - shuffle: reorder the training samples each epoch.
     ///   - callbacks: called at each batch and epoch (early stopping, checkpoints, logs).
     ///   - initialEpoch: the epoch to start counting from, when resuming.
+    ///   - distributed: train data-parallel across the processes of a ``DataParallel`` group:
+    ///     `batchSize` is the global batch, each rank takes its shard of it, gradients are averaged
+    ///     over ranks, and only rank 0 shows progress (give the other ranks no logging callbacks).
     public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: (Tensor, Tensor)? = nil, shuffle: Bool = true,
-                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+                    callbacks: [Callback] = [], initialEpoch: Int = 0, distributed: DataParallel? = nil) throws(NablaError) -> History {
         try fit([x], [y], batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit,
-                validationData: validationData.map { ([$0.0], [$0.1]) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch)
+                validationData: validationData.map { ([$0.0], [$0.1]) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch,
+                distributed: distributed)
     }
 
     /// `fit` for a model with several inputs and one output.
     @discardableResult
     public func fit(_ inputs: [Tensor], _ y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: ([Tensor], Tensor)? = nil, shuffle: Bool = true,
-                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+                    callbacks: [Callback] = [], initialEpoch: Int = 0, distributed: DataParallel? = nil) throws(NablaError) -> History {
         try fit(inputs, [y], batchSize: batchSize, epochs: epochs, verbose: verbose, validationSplit: validationSplit,
-                validationData: validationData.map { ($0.0, [$0.1]) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch)
+                validationData: validationData.map { ($0.0, [$0.1]) }, shuffle: shuffle, callbacks: callbacks, initialEpoch: initialEpoch,
+                distributed: distributed)
     }
 
     /// `fit` for a model with several inputs and several outputs: one target per output, and the
@@ -168,7 +195,7 @@ extension Model {
     @discardableResult
     public func fit(_ inputs: [Tensor], _ targets: [Tensor], batchSize: Int = 32, epochs: Int = 1, verbose: Int = 1,
                     validationSplit: Double = 0, validationData: ([Tensor], [Tensor])? = nil, shuffle: Bool = true,
-                    callbacks: [Callback] = [], initialEpoch: Int = 0) throws(NablaError) -> History {
+                    callbacks: [Callback] = [], initialEpoch: Int = 0, distributed: DataParallel? = nil) throws(NablaError) -> History {
         _ = try requireCompiled()
         guard !targets.isEmpty else { throw .invalidArgument("fit: no targets") }
         guard batchSize > 0 else { throw .invalidArgument("fit: batchSize must be positive, got \(batchSize)") }
@@ -186,10 +213,20 @@ extension Model {
         }
 
         let plan = IndexBatches(count: trainCount, batchSize: batchSize)
+        if let distributed { try distributed.prepare(self, samples: trainCount, batchSize: batchSize) }
         return try runEpochs(steps: plan.batchCount, epochs: epochs, verbose: verbose, validation: validation, validationBatchSize: batchSize,
-                             callbacks: callbacks, initialEpoch: initialEpoch, checkFirstBatch: false) {
-            var batches = plan.epoch(shuffledBy: shuffle ? .current : nil).makeIterator()
-            return AnyIterator { batches.next().map { idx in (inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) }) } }
+                             callbacks: callbacks, initialEpoch: initialEpoch, checkFirstBatch: false, distributed: distributed) {
+            // The global batches are one process's: rank 0's permutation, given to every rank (their
+            // generators may have drifted apart through dropout); each rank then takes its shard.
+            var epoch = plan.epoch(shuffledBy: shuffle ? .current : nil)
+            if let distributed, shuffle { epoch = plan.batches(of: distributed.fromPrimary(epoch.flatMap { $0 })) }
+            var batches = epoch.makeIterator()
+            return AnyIterator {
+                batches.next().map { batch in
+                    let idx = distributed?.shard(batch) ?? batch
+                    return (inputs.map { Model.rows($0, idx) }, targets.map { Model.rows($0, idx) })
+                }
+            }
         }
     }
 
@@ -222,10 +259,11 @@ extension Model {
     /// The epoch loop shared by every `fit`: callbacks, progress, one optimisation step per batch of
     /// `epochBatches()` (called once per epoch, after the epoch's callbacks and progress line), then
     /// validation.
-    private func runEpochs(steps: Int, epochs: Int, verbose: Int, validation: ([Tensor], [Tensor])?, validationBatchSize: Int,
-                           callbacks: [Callback], initialEpoch: Int, checkFirstBatch: Bool,
+    private func runEpochs(steps: Int, epochs: Int, verbose requestedVerbose: Int, validation: ([Tensor], [Tensor])?, validationBatchSize: Int,
+                           callbacks: [Callback], initialEpoch: Int, checkFirstBatch: Bool, distributed: DataParallel? = nil,
                            epochBatches: () -> AnyIterator<([Tensor], [Tensor])>) throws(NablaError) -> History {
         let (optimizer, loss) = try requireCompiled()
+        let verbose = distributed.map { $0.isPrimary ? requestedVerbose : 0 } ?? requestedVerbose
         let history = History()
         let all = [history] + callbacks
         for c in all { c.model = self }
@@ -244,12 +282,15 @@ extension Model {
             while let (xs, ys) = Profiler.measure("next batch", { batches.next() }) {
                 if !checked { try checkData(xs, ys); checked = true }
                 for c in all { c.onBatchBegin(step, logs: [:]) }
-                let batchLoss = trainStep(xs, ys, optimizer: optimizer, loss: loss)
                 let count = ys[0].shape[0]
+                let batchLoss = distributed.map { distributedStep(xs, ys, optimizer: optimizer, loss: loss, parallel: $0) }
+                    ?? trainStep(xs, ys, optimizer: optimizer, loss: loss)
                 lossSum += batchLoss * Double(count)
                 seen += count
                 var logs = ["loss": lossSum / Double(Swift.max(seen, 1))]
                 for m in metrics { logs[m.name] = m.result() }
+                // Every rank reports the figures of the whole data seen so far, so that callbacks decide alike.
+                if let distributed { logs = distributed.average(logs, count: seen) }
                 bar.update(step + 1, values: Model.ordered(logs), finishing: false)
                 for c in all { c.onBatchEnd(step, logs: logs.merging(["batch_loss": batchLoss]) { a, _ in a }) }
                 lastLogs = logs
