@@ -21,4 +21,10 @@ extension Tensor {
             if v > limit { setElement(limit, at: i) } else if v < -limit { setElement(-limit, at: i) }
         }
     }
+
+    /// A tensor whose values the caller writes next, through `pointer` (the data-parallel gradient
+    /// buckets unpack into them without zeroing first).
+    package static func uninitialized(_ shape: [Int], dtype: DType = .float32) -> Tensor {
+        Tensor(uninitializedShape: shape, dtype: dtype)
+    }
 }

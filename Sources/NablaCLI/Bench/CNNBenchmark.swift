@@ -13,22 +13,21 @@ enum CNNBenchmark {
         ], inputShape: [28, 28, 1])
     }
 
-    static func run() -> BenchResult {
+    static func run(parallel: DataParallel? = nil) -> BenchResult {
         RandomGenerator.global.seed(0)
         let batch = 64
         let xs = Tensor.randomNormal([batch * 8, 28, 28, 1]), ys = Tensor.randomInt([batch * 8], low: 0, high: 10)
         let net = model()
         let optimizer = Adam(learningRate: 1e-3)
         let parameters = net.trainableParameters
+        try! parallel?.prepare(net, samples: batch * 8, batchSize: batch)
         func step(_ i: Int) {
-            let j = (i % 8) * batch
-            let loss = crossEntropy(logits: net(xs[j..<(j + batch)]), labels: ys[j..<(j + batch)])
-            loss.backward()
-            optimizer.apply(to: parameters)
+            benchmarkStep(xs, ys, rows: (i % 8) * batch, batch: batch, parameters: parameters, optimizer: optimizer, parallel: parallel) { net($0) }
         }
         for i in 0..<5 { step(i) }
         let steps = 60
-        let t = measure { for i in 0..<steps { step(i) } }
-        return BenchResult(workload: "cnn_train", fields: [("batch", Double(batch)), ("train_samples_per_s", Double(steps * batch) / t)])
+        let t = measure(parallel) { for i in 0..<steps { step(i) } }
+        return BenchResult(workload: "cnn_train", fields: [("batch", Double(batch)), ("train_samples_per_s", Double(steps * batch) / t)]
+                           + (parallel.map { [("ranks", Double($0.size)), ("threads_per_rank", Double(Parallel.threadCount))] } ?? []))
     }
 }

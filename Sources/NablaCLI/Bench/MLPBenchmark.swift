@@ -4,7 +4,7 @@ import NablaNN
 /// `mlp_small` / `mlp_medium`: Adam training steps of an MLP on 60000×784 standard-normal inputs with
 /// random labels (5 warm-up + 400 timed steps), and `_predict1`: one-sample inference latency.
 enum MLPBenchmark {
-    static func run(name: String, hidden: [Int], batch: Int) -> [BenchResult] {
+    static func run(name: String, hidden: [Int], batch: Int, parallel: DataParallel? = nil) -> [BenchResult] {
         RandomGenerator.global.seed(0)
         let xs = Tensor.randomNormal([60000, 784]), ys = Tensor.randomInt([60000], low: 0, high: 10)
         var layers: [Layer] = []
@@ -13,17 +13,17 @@ enum MLPBenchmark {
         let model = Sequential(layers)
         let optimizer = Adam(learningRate: 1e-3)
         let parameters = model.trainableParameters
+        try! parallel?.prepare(model, samples: 60000, batchSize: batch)
         func step(_ i: Int) {
-            let j = (i * batch) % (60000 - batch)
-            let xb = xs[j..<(j + batch)], yb = ys[j..<(j + batch)]
-            let loss = crossEntropy(logits: model(xb), labels: yb)
-            loss.backward()
-            optimizer.apply(to: parameters)
+            benchmarkStep(xs, ys, rows: (i * batch) % (60000 - batch), batch: batch, parameters: parameters, optimizer: optimizer,
+                          parallel: parallel) { model($0) }
         }
         for i in 0..<5 { step(i) }
         let steps = 400
-        let t = measure { for i in 0..<steps { step(i) } }
-        var out = [BenchResult(workload: name, fields: [("batch", Double(batch)), ("train_samples_per_s", Double(steps * batch) / t)])]
+        let t = measure(parallel) { for i in 0..<steps { step(i) } }
+        var out = [BenchResult(workload: name, fields: [("batch", Double(batch)), ("train_samples_per_s", Double(steps * batch) / t)]
+                               + (parallel.map { [("ranks", Double($0.size)), ("threads_per_rank", Double(Parallel.threadCount))] } ?? []))]
+        if parallel != nil { return out }
         model.eval()
         let x1 = xs[0..<1]
         var best = Double.infinity

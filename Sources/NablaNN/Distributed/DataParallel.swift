@@ -26,12 +26,13 @@ public final class DataParallel {
     public var verifyReplicas = false
     private var steps = 0
     private var plan: [[Int]] = []
+    private var buffers: [Tensor] = []
     private var planKey: [ObjectIdentifier] = []
 
     /// - Parameters:
     ///   - communicator: the process group (`MPICommunicator` under `mpirun`).
-    ///   - bucketBytes: the gradient bytes reduced together (4 MiB by default).
-    public init(_ communicator: Communicator, bucketBytes: Int = 4 << 20) {
+    ///   - bucketBytes: the gradient bytes reduced together (1 MiB by default, DDP's first bucket).
+    public init(_ communicator: Communicator, bucketBytes: Int = 1 << 20) {
         nablaPrecondition(bucketBytes > 0, "DataParallel: bucketBytes must be positive")
         self.communicator = communicator
         self.bucketBytes = bucketBytes
@@ -124,35 +125,36 @@ public final class DataParallel {
         if key != planKey {
             plan = Self.buckets(parameters, bytes: bucketBytes)
             planKey = key
+            // One flat float32 buffer per bucket, kept across steps: MPI reads and writes it while the
+            // backward pass goes on, so it must not move.
+            buffers = plan.map { members in Tensor.zeros([members.reduce(0) { $0 + parameters[$1].value.count }]) }
         }
-        let weight = Float(localCount) / Float(Swift.max(globalCount, 1))
+        let weight = Double(localCount) / Double(Swift.max(globalCount, 1))
         var ready = [Bool](repeating: false, count: parameters.count)
-        var pending = [Int](repeating: 0, count: plan.count)
-        for (b, members) in plan.enumerated() { pending[b] = members.count }
+        var pending = plan.map(\.count)
         var bucketOf = [Int](repeating: 0, count: parameters.count)
         for (b, members) in plan.enumerated() { for i in members { bucketOf[i] = b } }
-        // Buffers of fixed address: MPI reads and writes them while the backward pass goes on.
-        let buffers = plan.map { members in
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: members.reduce(0) { $0 + parameters[$1].value.count })
-            b.initialize(repeating: 0)
-            return b
-        }
-        defer { for b in buffers { b.deallocate() } }
         var handles = [Int?](repeating: nil, count: plan.count)
 
+        // A bucket's gradients copied into its buffer and weighted by this rank's share of the batch,
+        // so that the sum over ranks is the global batch's mean gradient.
         func launch(_ b: Int) {
-            var offset = 0
-            let flat = buffers[b]
-            for i in plan[b] {
-                let p = parameters[i], n = p.value.count
-                if let g = p.value.grad, localCount > 0 {
-                    let src = g.dtype == .float32 ? g : g.cast(to: .float32)
-                    let s = src.pointer(Float.self)
-                    for k in 0..<n { flat[offset + k] = s[k] * weight }
+            Profiler.measure("gradient bucket pack") {
+                let flat = buffers[b].pointer(Float.self)
+                var offset = 0
+                for i in plan[b] {
+                    let p = parameters[i], n = p.value.count
+                    if localCount > 0, let g = p.value.grad {
+                        let src = g.dtype == .float32 ? g : g.cast(to: .float32)
+                        (flat + offset).update(from: src.pointer(Float.self), count: n)
+                    } else {
+                        (flat + offset).update(repeating: 0, count: n)
+                    }
+                    offset += n
                 }
-                offset += n
+                if weight != 1 { buffers[b].scaleInPlace(by: weight) }
             }
-            handles[b] = communicator.startAllReduceSum(flat)
+            handles[b] = communicator.startAllReduceSum(UnsafeMutableBufferPointer(start: buffers[b].pointer(Float.self), count: buffers[b].count))
         }
         func gradientReady(_ i: Int) {
             guard !ready[i] else { return }
@@ -167,11 +169,13 @@ public final class DataParallel {
         }
         for i in parameters.indices { gradientReady(i) }
         for (b, members) in plan.enumerated() {
-            if let h = handles[b] { communicator.wait(h) }
+            if let h = handles[b] { Profiler.measure("all-reduce wait") { communicator.wait(h) } }
+            let flat = buffers[b].pointer(Float.self)
             var offset = 0
             for i in members {
                 let p = parameters[i], n = p.value.count
-                let g = Tensor(shape: p.shape, values: Array(buffers[b][offset..<(offset + n)]))
+                let g = Tensor.uninitialized(p.shape)
+                g.pointer(Float.self).update(from: flat + offset, count: n)
                 p.value.setGrad(p.value.dtype == .float32 ? g : g.cast(to: p.value.dtype))
                 offset += n
             }
