@@ -52,10 +52,13 @@ public final class DataParallel {
     ///   - samples: the number of training samples this rank sees in total (the whole set, before sharding).
     ///   - batchSize: the global batch size.
     public func prepare(_ model: Model, samples: Int, batchSize: Int) throws(NablaError) {
-        // Sorted keys: a dictionary's order differs between processes (Swift seeds its hashing per process).
+        // Layer types and settings, not names (names count up per process), with sorted keys (a
+        // dictionary's order differs between processes: Swift seeds its hashing per process).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let architecture = (try? model.architecture()).flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? model.typeName
+        let architecture = ([model] + model.layers).map { layer in
+            layer.typeName + ((try? encoder.encode(layer.config)).map { String(decoding: $0, as: UTF8.self) } ?? "")
+        }.joined(separator: ";")
         let shapes = model.namedParameters().map { "\($0.name)\($0.parameter.shape)\($0.parameter.value.dtype)" }.joined(separator: ";")
         let description = "\(architecture)|\(shapes)|samples \(samples)|batch \(batchSize)"
         let mine = Double(Self.fingerprint(description) >> 12)   // 52 bits: exact in a double
@@ -78,19 +81,28 @@ public final class DataParallel {
         return wide.map { Int($0) }
     }
 
-    /// Stops every rank when `parameters` are not bit-identical across ranks (with `verifyReplicas`).
+    /// Counts a step and, with `verifyReplicas`, stops every rank when `parameters` are not
+    /// bit-identical across ranks.
     ///
     /// - Parameter parameters: the synchronised parameters, after the optimizer step.
     public func checkReplicas(_ parameters: [Parameter]) {
         steps += 1
         guard verifyReplicas else { return }
+        let checksums = replicaChecksums(parameters)
+        nablaPrecondition(Set(checksums).count == 1, "distributed: the replicas differ after step \(steps) (parameter checksums per rank: \(checksums))")
+    }
+
+    /// Every rank's checksum of `parameters` (FNV-1a over their bytes, 52 bits), on every rank: equal
+    /// exactly when the replicas agree (up to hash collisions).
+    ///
+    /// - Parameter parameters: the parameters to compare (the same list on every rank).
+    public func replicaChecksums(_ parameters: [Parameter]) -> [Double] {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for p in parameters {
             let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(p.value.pointer(UInt8.self)), count: p.value.count * p.value.dtype.byteSize)
             for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
-        let all = communicator.sum(Array(repeating: 0, count: rank) + [Double(h >> 12)] + Array(repeating: 0, count: size - rank - 1))
-        nablaPrecondition(Set(all).count == 1, "distributed: the replicas differ after step \(steps) (parameter checksums per rank: \(all))")
+        return communicator.sum(Array(repeating: 0, count: rank) + [Double(h >> 12)] + Array(repeating: 0, count: size - rank - 1))
     }
 
     /// FNV-1a over the UTF-8 bytes.
@@ -156,12 +168,18 @@ public final class DataParallel {
             }
             handles[b] = communicator.startAllReduceSum(UnsafeMutableBufferPointer(start: buffers[b].pointer(Float.self), count: buffers[b].count))
         }
+        // Buckets start strictly in order: collectives must be issued in the same order on every
+        // rank, and a rank whose gradients arrive in another order (or that had no samples) would
+        // otherwise start them differently.
+        var nextBucket = 0
         func gradientReady(_ i: Int) {
             guard !ready[i] else { return }
             ready[i] = true
-            let b = bucketOf[i]
-            pending[b] -= 1
-            if pending[b] == 0 { launch(b) }
+            pending[bucketOf[i]] -= 1
+            while nextBucket < plan.count && pending[nextBucket] == 0 {
+                launch(nextBucket)
+                nextBucket += 1
+            }
             communicator.progress()
         }
         if let loss {
