@@ -40,6 +40,17 @@ for n in 2 4; do
     echo "  $n processes: $(accuracy "$work/np$n.txt") (one process: $(accuracy "$work/one.txt"))"
 done
 
+names=../shared/data/names/names.txt
+if [ -f "$names" ]; then
+    echo "1b. nabla lm train: 2 processes end at one process's validation loss (transformer, 60 steps)"
+    run "$nabla" lm train --data "$names" --model transformer --steps 60 --log-every 0 > "$work/lm1.txt"
+    run mpirun -np 2 "$nabla" lm train --data "$names" --model transformer --steps 60 --log-every 0 --distributed > "$work/lm2.txt"
+    [ "$(grep '^val loss:' "$work/lm1.txt")" = "$(grep '^val loss:' "$work/lm2.txt")" ] || { echo "lm: $(grep '^val loss:' "$work/lm1.txt") vs $(grep '^val loss:' "$work/lm2.txt")"; exit 1; }
+    echo "  $(grep '^val loss:' "$work/lm2.txt") in both"
+else
+    echo "1b. skipped: ../shared/data/names is not beside this checkout"
+fi
+
 echo "2. replicas identical after every step (4 processes, 3 epochs)"
 NABLA_VERIFY_REPLICAS=1 run mpirun -np 4 -x NABLA_VERIFY_REPLICAS "$nabla" train --distributed --epochs 3 --verbose 0 > /dev/null
 echo "  ok"

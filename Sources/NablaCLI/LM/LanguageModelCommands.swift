@@ -152,6 +152,8 @@ struct LMTrain: ParsableCommand {
     var evalBatches: Int?
     @Option(help: "Save the model and its vocabulary into this folder.")
     var save: String?
+    @Flag(help: "Train data-parallel across the processes of an mpirun job: --batch-size stays the global batch, split across ranks; rank 0 prints and saves. Needs a nabla built with NABLA_MPI=1.")
+    var distributed = false
 
     func validate() throws {
         if let preset, LMPreset.all[preset] == nil { throw ValidationError("--preset must be makemore or nanogpt-cpu, got '\(preset)'") }
@@ -167,6 +169,9 @@ struct LMTrain: ParsableCommand {
     }
 
     func run() throws {
+        let cluster = distributed ? try DistributedRun.start() : nil
+        defer { cluster?.end() }
+        let primary = cluster?.isPrimary ?? true
         let text = try TextFile.read(data)
         guard text.count > 100 else { throw ValidationError("\(data): \(text.count) characters are too few to train on") }
         var p = preset.flatMap { LMPreset.all[$0] } ?? LMPreset()
@@ -232,23 +237,31 @@ struct LMTrain: ParsableCommand {
             }
             return total / Double(Swift.max(count, 1))
         }
-        print("\(lineMode ? "\(lines.count) lines" : "\(text.count) characters"), vocabulary \(config.vocabulary.count), "
-              + "\(kind) with \(lm.parameterCount) parameters, \(steps) steps of \(batch)×\(window) tokens")
+        if primary {
+            print("\(lineMode ? "\(lines.count) lines" : "\(text.count) characters"), vocabulary \(config.vocabulary.count), "
+                  + "\(kind) with \(lm.parameterCount) parameters, \(steps) steps of \(batch)×\(window) tokens")
+        }
+        try cluster?.parallel.prepare(lm, samples: text.count, batchSize: batch)
         var trainSeconds = 0.0, recent: [Double] = []
         for step in 1...steps {
             let start = ProgressBar.now()
             let (x, y) = nextBatch()
-            let loss = lm.loss(x, y)
-            loss.backward()
-            optimizer.apply(to: parameters)
-            let value = loss.item(Double.self)
+            let value: Double
+            if let parallel = cluster?.parallel {
+                value = try distributedStep(x, y, lm: lm, parallel: parallel, parameters: parameters, optimizer: optimizer)
+            } else {
+                let loss = lm.loss(x, y)
+                loss.backward()
+                optimizer.apply(to: parameters)
+                value = loss.item(Double.self)
+            }
             trainSeconds += ProgressBar.now() - start
             guard value.isFinite else { throw ValidationError("the loss became \(value) at step \(step): lower --learning-rate") }
             recent.append(value)
             if recent.count > logEvery { recent.removeFirst() }
             let logging = logEvery > 0 && (step % logEvery == 0 || step == steps)
             let evaluating = evalEvery > 0 && step % evalEvery == 0 && step != steps
-            if logging || evaluating {
+            if primary && (logging || evaluating) {
                 var line = "step \(step)/\(steps)  loss \(String(format: "%.4f", recent.reduce(0, +) / Double(recent.count)))"
                 if evaluating { line += "  val loss \(String(format: "%.4f", valLoss()))" }
                 line += "  lr \(String(format: "%.2e", optimizer.learningRate))  \(Int(Double(step * batch * window) / trainSeconds)) tokens/s  \(String(format: "%.1f", trainSeconds)) s"
@@ -256,6 +269,7 @@ struct LMTrain: ParsableCommand {
                 fflush(nil)
             }
         }
+        guard primary else { return }
         let v = valLoss()
         if let save {
             try lm.save(to: URL(fileURLWithPath: save))
@@ -263,6 +277,26 @@ struct LMTrain: ParsableCommand {
         }
         print("training time: \(String(format: "%.1f", trainSeconds)) s")
         print("val loss: \(String(format: "%.4f", v))")
+    }
+
+    /// One data-parallel step of a custom loop, with the pieces `fit` uses: rank 0's batch given to
+    /// every rank (their generators may drift apart through dropout), this rank's share of its rows,
+    /// the bucketed gradient all-reduce weighted by predicted tokens (padding excluded), the step.
+    /// Returns the global batch's mean loss.
+    func distributedStep(_ x: Tensor, _ y: Tensor, lm: LanguageModel, parallel: DataParallel, parameters: [Parameter],
+                         optimizer: Optimizer) throws -> Double {
+        parallel.communicator.broadcastInPlace(x)
+        parallel.communicator.broadcastInPlace(y)
+        let rows = parallel.shard(Array(0..<x.shape[0])[...])
+        let (lo, hi) = (rows.first ?? 0, (rows.last ?? -1) + 1)
+        let (xs, ys) = (x[lo..<hi], y[lo..<hi])
+        let tokens = hi > lo ? ys.toArray(Int32.self).filter { $0 >= 0 }.count : 0
+        let loss = hi > lo && tokens > 0 ? lm.loss(xs, ys) : nil
+        let sums = parallel.communicator.sum([Double(tokens), (loss?.item(Double.self) ?? 0) * Double(tokens)])
+        parallel.backward(loss, parameters: parameters, localCount: tokens, globalCount: Int(sums[0]))
+        optimizer.apply(to: parameters)
+        parallel.checkReplicas(parameters)
+        return sums[1] / Swift.max(sums[0], 1)
     }
 
     /// AdamW with the preset's β2, weight decay, clipping and warm-up/cosine schedule, each
