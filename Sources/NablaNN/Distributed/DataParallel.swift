@@ -61,7 +61,7 @@ public final class DataParallel {
         }.joined(separator: ";")
         let shapes = model.namedParameters().map { "\($0.name)\($0.parameter.shape)\($0.parameter.value.dtype)" }.joined(separator: ";")
         let description = "\(architecture)|\(shapes)|samples \(samples)|batch \(batchSize)"
-        let mine = Double(Self.fingerprint(description) >> 12)   // 52 bits: exact in a double
+        let mine = Double(Self.fingerprint(description.utf8) >> 12)   // 52 bits: exact in a double
         // Each rank puts its fingerprint in its own slot; the sum gives every rank all of them.
         let all = communicator.sum(Array(repeating: 0, count: rank) + [mine] + Array(repeating: 0, count: size - rank - 1))
         if Set(all).count > 1 {
@@ -97,18 +97,19 @@ public final class DataParallel {
     ///
     /// - Parameter parameters: the parameters to compare (the same list on every rank).
     public func replicaChecksums(_ parameters: [Parameter]) -> [Double] {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h = Self.fnvOffset
         for p in parameters {
-            let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(p.value.pointer(UInt8.self)), count: p.value.count * p.value.dtype.byteSize)
-            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            h = Self.fingerprint(UnsafeRawBufferPointer(start: UnsafeRawPointer(p.value.pointer(UInt8.self)), count: p.value.count * p.value.dtype.byteSize), from: h)
         }
         return communicator.sum(Array(repeating: 0, count: rank) + [Double(h >> 12)] + Array(repeating: 0, count: size - rank - 1))
     }
 
-    /// FNV-1a over the UTF-8 bytes.
-    static func fingerprint(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// FNV-1a over `bytes`, continuing from `h`.
+    static func fingerprint(_ bytes: some Sequence<UInt8>, from h: UInt64 = fnvOffset) -> UInt64 {
+        var h = h
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
 
