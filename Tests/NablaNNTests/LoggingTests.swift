@@ -22,7 +22,7 @@ struct LoggingTests {
     func encoding() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         var w = ProtoWriter()
-        w.varint(2, 300)
+        w.int(2, 300)
         w.string(3, "hi")
         #expect(w.bytes == [0x10, 0xAC, 0x02, 0x1A, 0x02, 0x68, 0x69])
     }

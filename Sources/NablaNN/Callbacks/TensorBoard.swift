@@ -39,11 +39,11 @@ public final class EventFileWriter: @unchecked Sendable {
         v.string(1, tag)
         v.float(2, Float(value))
         var summary = ProtoWriter()
-        summary.message(1, v.bytes)
+        summary.data(1, v.bytes)
         var event = ProtoWriter()
         event.double(1, wallTime)
-        event.varint(2, UInt64(bitPattern: Int64(step)))
-        event.message(5, summary.bytes)
+        event.int(2, step)
+        event.data(5, summary.bytes)
         write(event.bytes)
     }
 
@@ -62,35 +62,6 @@ public final class EventFileWriter: @unchecked Sendable {
     }
 
     private func littleEndian(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * UInt32($0))) & 0xFF) } }
-}
-
-/// Protocol-buffer wire encoding of the few field kinds an `Event` needs.
-struct ProtoWriter {
-    var bytes: [UInt8] = []
-
-    mutating func key(_ field: Int, _ wire: Int) { rawVarint(UInt64(field << 3 | wire)) }
-    mutating func rawVarint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
-        bytes.append(UInt8(v))
-    }
-    mutating func varint(_ field: Int, _ v: UInt64) { key(field, 0); rawVarint(v) }
-    mutating func double(_ field: Int, _ v: Double) {
-        key(field, 1)
-        let b = v.bitPattern
-        bytes += (0..<8).map { UInt8((b >> (8 * UInt64($0))) & 0xFF) }
-    }
-    mutating func float(_ field: Int, _ v: Float) {
-        key(field, 5)
-        let b = v.bitPattern
-        bytes += (0..<4).map { UInt8((b >> (8 * UInt32($0))) & 0xFF) }
-    }
-    mutating func message(_ field: Int, _ payload: [UInt8]) {
-        key(field, 2)
-        rawVarint(UInt64(payload.count))
-        bytes += payload
-    }
-    mutating func string(_ field: Int, _ s: String) { message(field, Array(s.utf8)) }
 }
 
 /// CRC-32C (Castagnoli), as TFRecord framing uses it, with TensorFlow's masking.

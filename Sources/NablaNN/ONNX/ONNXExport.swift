@@ -1,0 +1,215 @@
+import Foundation
+import Nabla
+
+/// Builds an ONNX graph: named values, weights as initializers, and nodes.
+final class ONNXGraphBuilder {
+    var graph = ONNXGraph()
+    let opset: Int
+    private var counter = 0
+
+    init(opset: Int) { self.opset = opset }
+
+    func fresh(_ base: String) -> String {
+        counter += 1
+        return "\(base)_\(counter)"
+    }
+
+    /// Adds `tensor` as an initializer and returns its name.
+    func constant(_ base: String, _ tensor: Tensor) -> String {
+        let name = fresh(base)
+        graph.initializers.append(ONNXTensor(name: name, tensor))
+        return name
+    }
+
+    func constantInts(_ base: String, _ values: [Int]) -> String {
+        let name = fresh(base)
+        graph.initializers.append(ONNXTensor(name: name, int64s: values))
+        return name
+    }
+
+    /// Adds a node and returns its (first) output's name.
+    @discardableResult
+    func node(_ op: String, _ inputs: [String], _ attributes: [String: ONNXAttributeValue] = [:], outputs: Int = 1) -> String {
+        let out = (0..<outputs).map { _ in fresh(op.lowercased()) }
+        graph.nodes.append(ONNXNode(opType: op, inputs: inputs, outputs: out, name: fresh("node_" + op), attributes: attributes))
+        return out[0]
+    }
+
+    /// `x` through `activation`.
+    func activation(_ f: ActivationFunction, _ x: String) throws(NablaError) -> String {
+        switch f {
+        case .linear: return x
+        case .relu: return node("Relu", [x])
+        case .sigmoid: return node("Sigmoid", [x])
+        case .tanh: return node("Tanh", [x])
+        case .softmax: return node("Softmax", [x], ["axis": .int(-1)])
+        case .logSoftmax: return node("LogSoftmax", [x], ["axis": .int(-1)])
+        case .elu: return node("Elu", [x], ["alpha": .float(1)])
+        case .selu: return node("Selu", [x])
+        case .softplus: return node("Softplus", [x])
+        case .leakyRelu: return node("LeakyRelu", [x], ["alpha": .float(0.2)])
+        case .swish, .silu: return node("Mul", [x, node("Sigmoid", [x])])
+        case .gelu:
+            // The exact GELU, 0.5·x·(1 + erf(x/√2)): ONNX has a Gelu op only from opset 20.
+            let scaled = node("Div", [x, constant("sqrt2", Tensor(Float(2).squareRoot()))])
+            let onePlus = node("Add", [node("Erf", [scaled]), constant("one", Tensor(Float(1)))])
+            return node("Mul", [node("Mul", [x, onePlus]), constant("half", Tensor(Float(0.5)))])
+        }
+    }
+}
+
+extension Model {
+    /// Writes the model as an ONNX file (opset 17 by default) that ONNX Runtime, and any runtime that
+    /// reads ONNX, runs as Nabla predicts: inference mode (dropout removed, batch normalization with
+    /// its moving statistics), a dynamic batch dimension, and Nabla's channels-last layout kept — the
+    /// exported model takes NHWC images as Nabla does, with Transposes around each convolution and
+    /// pooling, which ONNX defines on NCHW. A layer with no ONNX form is an error naming it.
+    ///
+    /// ```swift
+    /// try model.exportONNX(to: URL(fileURLWithPath: "digits.onnx"))
+    /// // python: onnxruntime.InferenceSession("digits.onnx").run(None, {"input": x})
+    /// ```
+    /// - Parameters:
+    ///   - url: the `.onnx` file to write (atomically).
+    ///   - opset: the ONNX opset, 17 to 20.
+    public func exportONNX(to url: URL, opset: Int = 17) throws(NablaError) {
+        let bytes = try onnxBytes(opset: opset)
+        do { try AtomicFile.write(Data(bytes), to: url) } catch { throw .invalidArgument("cannot write \(url.path): \(error)") }
+    }
+
+    /// The ONNX file's bytes (see ``exportONNX(to:opset:)``).
+    ///
+    /// - Parameter opset: the ONNX opset, 17 to 20.
+    public func onnxBytes(opset: Int = 17) throws(NablaError) -> [UInt8] {
+        guard (17...20).contains(opset) else { throw .invalidArgument("exportONNX: opset \(opset) is not supported (17 to 20)") }
+        let b = ONNXGraphBuilder(opset: opset)
+        b.graph.name = name
+        var outputs: [(name: String, shape: [Int])] = []
+        if isFunctional {
+            var values: [ObjectIdentifier: String] = [:]
+            for (k, s) in graphInputs.enumerated() {
+                let input = s.layer as! InputLayer
+                let inputName = graphInputs.count == 1 ? "input" : "input_\(k)"
+                b.graph.inputs.append(ONNXValueInfo(name: inputName, type: input.dtype == .float32 || input.dtype == .float64 ? .float : .int32,
+                                                    dims: [nil] + input.shape.map { Optional($0) }))
+                values[ObjectIdentifier(s)] = inputName
+            }
+            for s in plan where values[ObjectIdentifier(s)] == nil {
+                let args = s.inputs.map { values[ObjectIdentifier($0)]! }
+                values[ObjectIdentifier(s)] = try exportLayer(s.layer, args, inputShapes: s.inputs.map(\.sampleShape), b)
+            }
+            outputs = graphOutputs.map { (values[ObjectIdentifier($0)]!, $0.sampleShape) }
+        } else if let sequential = self as? Sequential, let shape = builtInputShapes?.first {
+            var current = "input"
+            var currentShape = shape
+            let isIDs = sequential.layers.first is Embedding || sequential.layers.first is EmbeddingBag
+            b.graph.inputs.append(ONNXValueInfo(name: "input", type: isIDs ? .int32 : .float, dims: [nil] + shape.map { Optional($0) }))
+            for layer in sequential.layers {
+                current = try exportLayer(layer, [current], inputShapes: [currentShape], b)
+                currentShape = layer.outputShape(for: [currentShape])
+            }
+            outputs = [(current, currentShape)]
+        } else if builtInputShapes == nil && !isFunctional {
+            throw .invalidState("\(name): build the model (fit or predict once, or give the input shape) before exporting it to ONNX")
+        } else {
+            throw .invalidArgument("\(name): a \(typeName) has no ONNX export yet; Sequential and functional models of the supported layers export")
+        }
+        for (k, (value, shape)) in outputs.enumerated() {
+            let outName = outputs.count == 1 ? "output" : "output_\(k)"
+            b.node("Identity", [value])
+            b.graph.nodes[b.graph.nodes.count - 1].outputs = [outName]
+            b.graph.outputs.append(ONNXValueInfo(name: outName, type: .float, dims: [nil] + shape.map { Optional($0) }))
+        }
+        return ONNXFile(graph: b.graph, opset: opset).encoded()
+    }
+
+    /// The ONNX nodes of one layer applied to `inputs`; returns the output value's name.
+    private func exportLayer(_ layer: Layer, _ inputs: [String], inputShapes: [[Int]], _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+        let x = inputs.first ?? ""
+        switch layer {
+        case is InputLayer, is Dropout, is SpatialDropout2D:
+            return x
+        case let d as Dense:
+            let w = b.constant("\(d.name)_kernel", d.kernel!.value)
+            let rank = (inputShapes.first?.count ?? 1) + 1
+            var y: String
+            if rank == 2 {
+                y = b.node("Gemm", [x, w] + (d.bias.map { [b.constant("\(d.name)_bias", $0.value)] } ?? []))
+            } else {
+                y = b.node("MatMul", [x, w])
+                if let bias = d.bias { y = b.node("Add", [y, b.constant("\(d.name)_bias", bias.value)]) }
+            }
+            return try b.activation(d.activation, y)
+        case let a as Activation:
+            return try b.activation(a.activation, x)
+        case is Flatten:
+            return b.node("Flatten", [x], ["axis": .int(1)])
+        case let r as Reshape:
+            return b.node("Reshape", [x, b.constantInts("shape", [0] + r.targetShape)])
+        case let c as Concatenate:
+            let rank = (inputShapes.first?.count ?? 0) + 1
+            return b.node("Concat", inputs, ["axis": .int(c.axis < 0 ? c.axis + rank : c.axis)])
+        case is Add:
+            return b.node("Sum", inputs)
+        case let e as Embedding:
+            return b.node("Gather", [b.constant("\(e.name)_embeddings", e.embeddings!.value), x], ["axis": .int(0)])
+        case let c as Conv2D:
+            return try exportConvolution(c, x, b)
+        case let c as Conv1D:
+            // [batch, steps, channels] → [batch, 1, steps, channels], the 2-D convolution, and back.
+            let raised = b.node("Unsqueeze", [x, b.constantInts("axes", [1])])
+            return b.node("Squeeze", [try exportConvolution(c.conv, raised, b), b.constantInts("axes", [1])])
+        case let p as Pooling2D:
+            return exportPooling(p, x, b)
+        case let p as Pooling1D:
+            let raised = b.node("Unsqueeze", [x, b.constantInts("axes", [1])])
+            return b.node("Squeeze", [exportPooling(p.pool, raised, b), b.constantInts("axes", [1])])
+        case let g as GlobalPooling:
+            let rank = (inputShapes.first?.count ?? 2) + 1
+            let axes = Array(1..<(rank - 1))
+            // Opset 18 moved the reduction axes from an attribute to an input.
+            if b.opset >= 18 { return b.node(g.kind == .max ? "ReduceMax" : "ReduceMean", [x, b.constantInts("axes", axes)], ["keepdims": .int(0)]) }
+            return b.node(g.kind == .max ? "ReduceMax" : "ReduceMean", [x], ["axes": .ints(axes), "keepdims": .int(0)])
+        case let n as BatchNormalization:
+            // Inference: one multiply and one add per channel (the last axis), precomputed.
+            let variance = n.movingVariance!.value, mean = n.movingMean!.value
+            let invStd = 1 / sqrt(variance + n.epsilon)
+            let scale = (n.gamma.map { $0.value * invStd } ?? invStd)
+            let shift = (n.beta?.value ?? Tensor.zeros(like: mean)) - mean * scale
+            return b.node("Add", [b.node("Mul", [x, b.constant("\(n.name)_scale", scale)]), b.constant("\(n.name)_shift", shift)])
+        case let n as LayerNormalization:
+            let width = inputShapes.first?.last ?? 1
+            let gamma = n.gamma?.value ?? Tensor.ones([width]), beta = n.beta?.value ?? Tensor.zeros([width])
+            return b.node("LayerNormalization", [x, b.constant("\(n.name)_gamma", gamma), b.constant("\(n.name)_beta", beta)],
+                          ["axis": .int(-1), "epsilon": .float(Float(n.epsilon))])
+        default:
+            throw .invalidArgument("\(layer.name): a \(layer.typeName) layer has no ONNX export yet (exported: Dense, Activation, Dropout, "
+                                   + "Flatten, Reshape, Concatenate, Add, Embedding, Conv1D/2D, pooling, global pooling, BatchNormalization, LayerNormalization)")
+        }
+    }
+
+    private func exportConvolution(_ c: Conv2D, _ x: String, _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+        // Nabla's kernel [kh, kw, in/groups, out] becomes ONNX's [out, in/groups, kh, kw].
+        let w = b.constant("\(c.name)_kernel", c.kernel!.value.permuted([3, 2, 0, 1]).copy())
+        let nchw = b.node("Transpose", [x], ["perm": .ints([0, 3, 1, 2])])
+        var attributes: [String: ONNXAttributeValue] = [
+            "kernel_shape": .ints([c.kernelSize.0, c.kernelSize.1]), "strides": .ints([c.strides.0, c.strides.1]),
+            "dilations": .ints([c.dilationRate.0, c.dilationRate.1]), "group": .int(c.groups),
+        ]
+        // Keras's "same" puts the odd padding pixel at the end, as ONNX's SAME_UPPER does.
+        attributes["auto_pad"] = .string(c.padding == .same ? "SAME_UPPER" : "VALID")
+        let y = b.node("Conv", [nchw, w] + (c.bias.map { [b.constant("\(c.name)_bias", $0.value)] } ?? []), attributes)
+        return try b.activation(c.activation, b.node("Transpose", [y], ["perm": .ints([0, 2, 3, 1])]))
+    }
+
+    private func exportPooling(_ p: Pooling2D, _ x: String, _ b: ONNXGraphBuilder) -> String {
+        let nchw = b.node("Transpose", [x], ["perm": .ints([0, 3, 1, 2])])
+        var attributes: [String: ONNXAttributeValue] = [
+            "kernel_shape": .ints([p.poolSize.0, p.poolSize.1]), "strides": .ints([p.strides.0, p.strides.1]),
+            "auto_pad": .string(p.padding == .same ? "SAME_UPPER" : "VALID"),
+        ]
+        if p.kind == .average { attributes["count_include_pad"] = .int(0) }   // Keras averages the real pixels only
+        let y = b.node(p.kind == .max ? "MaxPool" : "AveragePool", [nchw], attributes)
+        return b.node("Transpose", [y], ["perm": .ints([0, 2, 3, 1])])
+    }
+}

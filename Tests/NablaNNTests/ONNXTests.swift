@@ -1,0 +1,138 @@
+import Foundation
+import Nabla
+import NablaData
+@testable import NablaNN
+import Testing
+
+enum PythonONNXRuntime {
+    static let available: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import onnx, onnxruntime, numpy"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/onnx_check.py").path
+
+    /// Runs scripts/onnx_check.py on `folder`; returns its exit status and output.
+    static func check(_ folder: URL) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, folder.path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite("ONNX export and the protobuf codec")
+struct ONNXTests {
+    /// Gives every parameter (and batch norm's moving statistics) random values, so that the export
+    /// of each weight is tested, not its initial value.
+    func randomise(_ model: Model, seed: UInt64) throws {
+        let g = RandomGenerator(seed: seed)
+        var state = model.stateDict()
+        for (name, t) in state.sorted(by: { $0.key < $1.key }) {
+            // Signed weights; variances positive.
+            state[name] = name.lowercased().contains("variance") ? Tensor.randomUniform(t.shape, low: 0.5, high: 1.5, dtype: t.dtype, generator: g)
+                : Tensor.randomUniform(t.shape, low: -0.5, high: 0.5, dtype: t.dtype, generator: g)
+        }
+        try model.loadStateDict(state)
+    }
+
+    /// The export cases: a model, its inputs, and a name.
+    func cases() throws -> [(String, Model, [Tensor])] {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 11))
+        var out: [(String, Model, [Tensor])] = []
+        // The digits MLP of `nabla train`, trained briefly on the real digits.
+        let digits = Digits.load()
+        let mlp = Sequential([Dense(units: 32, activation: .relu, inputDim: 64), Dropout(rate: 0.3), Dense(units: 10, activation: .softmax)])
+        try mlp.compile(optimizer: "adam", loss: "sparse_categorical_crossentropy")
+        try mlp.fit(digits.images[0..<400], digits.labels[0..<400], epochs: 2, verbose: 0)
+        out.append(("digits_mlp", mlp, [digits.images[400..<432]]))
+        // A CNN on 8×8 images: convolutions (valid, same, strided, grouped, dilated), every pooling, batch norm.
+        let cnn = Sequential([
+            Conv2D(filters: 8, kernelSize: (3, 3), padding: .same, activation: .relu), BatchNormalization(),
+            Conv2D(filters: 8, kernelSize: (3, 3), strides: (2, 2), padding: .same, groups: 2),
+            MaxPooling2D(poolSize: (2, 2)), Conv2D(filters: 6, kernelSize: (2, 2), dilationRate: (1, 1), activation: .gelu),
+            AveragePooling2D(poolSize: (3, 3), strides: (1, 1), padding: .same), Flatten(), Dense(units: 5),
+        ], inputShape: [8, 8, 1])
+        try randomise(cnn, seed: 2)
+        out.append(("cnn", cnn, [digits.images[0..<16].reshaped([16, 8, 8, 1])]))
+        // Sequences: embeddings, 1-D convolution and pooling, layer norm, global pooling, every activation.
+        let ids = Input(shape: [12], dtype: .int32, name: "ids")
+        var s = Embedding(inputDim: 30, outputDim: 8)(ids)
+        s = Conv1D(filters: 8, kernelSize: 3, padding: .same, activation: .elu)(s)
+        s = LayerNormalization()(MaxPooling1D(poolSize: 2)(s))
+        let pooled = Concatenate()([GlobalAveragePooling1D()(s), GlobalMaxPooling1D()(s)])
+        var h = Dense(units: 8, activation: .selu)(pooled)
+        h = Add()([Activation(.swish)(h), Activation(.leakyRelu)(h), Activation(.softplus)(h), Activation(.sigmoid)(h)])
+        h = Reshape([2, 4])(h)
+        let sequenceModel = Model(inputs: ids, outputs: Activation(.logSoftmax)(Dense(units: 3)(h)))
+        try randomise(sequenceModel, seed: 3)
+        out.append(("sequence", sequenceModel, [Tensor.randomInt([5, 12], low: 0, high: 30)]))
+        // Two inputs.
+        let a = Input(shape: [4]), b = Input(shape: [3])
+        let two = Model(inputs: [a, b], outputs: [Dense(units: 2, activation: .gelu)(Concatenate()([Dense(units: 3)(a), b]))])
+        out.append(("two_inputs", two, [Tensor.randomNormal([6, 4]), Tensor.randomNormal([6, 3])]))
+        return out
+    }
+
+    @Test("exported models pass onnx.checker and match Nabla in ONNX Runtime (rtol 1e-4, atol 1e-5), opsets 17 and 18",
+          .enabled(if: PythonONNXRuntime.available, "needs python3 with onnx and onnxruntime (pip install onnx onnxruntime)"))
+    func onnxRuntimeParity() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-onnx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, model, inputs) in try cases() {
+            for opset in [17, 18] {
+                let base = dir.appendingPathComponent("\(name)_opset\(opset)").path
+                try model.exportONNX(to: URL(fileURLWithPath: base + ".onnx"), opset: opset)
+                for (k, x) in inputs.enumerated() { try NumPyFile.write(x, to: URL(fileURLWithPath: base + ".input\(k).npy")) }
+                model.eval()
+                try NumPyFile.write(try model.predict(inputs), to: URL(fileURLWithPath: base + ".expected.npy"))
+            }
+        }
+        let (status, output) = try PythonONNXRuntime.check(dir)
+        #expect(status == 0, "\(output)")
+        for (name, _, _) in try cases() {
+            for opset in [17, 18] { #expect(output.contains("ok   \(name)_opset\(opset):"), "\(output)") }
+        }
+        #expect(output.contains("\n0 failed"), "\(output)")
+        print(output)
+    }
+
+    @Test("a layer without an ONNX form is an error naming it")
+    func unsupported() throws {
+        let model = Sequential([LSTM(units: 3)], inputShape: [4, 2])
+        #expect(throws: NablaError.self) { try model.onnxBytes() }
+        do { _ = try model.onnxBytes() } catch { #expect("\(error)".contains("LSTM")) }
+    }
+
+    @Test("the protobuf reader round-trips what the writer wrote and refuses truncated and hostile bytes")
+    func codec() throws {
+        let digits = Digits.load()
+        let model = Sequential([Dense(units: 4, activation: .relu, inputDim: 64), Dense(units: 2)])
+        let bytes = try model.onnxBytes()
+        let file = try ONNXFile.decode(bytes, source: "m.onnx")
+        #expect(file.opset == 17 && file.graph.inputs.first?.name == "input" && file.graph.outputs.first?.dims == [nil, 2])
+        #expect(file.graph.nodes.map(\.opType) == ["Gemm", "Relu", "Gemm", "Identity"])
+        #expect(file.graph.initializers.first?.tensor.toArray(Float.self) == model.layers[0].namedParameters().first!.parameter.value.toArray(Float.self))
+        _ = digits
+        for cut in [1, 10, bytes.count / 2, bytes.count - 1] {
+            #expect(throws: NablaError.self) { try ONNXFile.decode(Array(bytes[..<cut]), source: "cut.onnx") }
+        }
+        // A length that runs past the end, and a wire type that does not exist.
+        #expect(throws: NablaError.self) { try ONNXFile.decode([0x3A, 0xFF, 0xFF, 0x03, 0x00], source: "long.onnx") }
+        #expect(throws: NablaError.self) { try ONNXFile.decode([0x3F, 0x00], source: "wire.onnx") }
+    }
+}
