@@ -136,3 +136,65 @@ struct ONNXTests {
         #expect(throws: NablaError.self) { try ONNXFile.decode([0x3F, 0x00], source: "wire.onnx") }
     }
 }
+
+@Suite("ONNX import")
+struct ONNXImportTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/onnx")
+
+    func fixture(_ name: String) throws -> (ONNXGraphModel, Tensor, Tensor) {
+        let model = try Model.importONNX(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
+        let x = try NumPyFile.read(from: Self.fixtures.appendingPathComponent("\(name).input.npy"))
+        let y = try NumPyFile.read(from: Self.fixtures.appendingPathComponent("\(name).expected.npy"))
+        return (model, x, y)
+    }
+
+    @Test("PyTorch's MLP, CNN, GRU and LSTM exports predict what PyTorch did (rtol 1e-4, atol 1e-5)",
+          arguments: ["torch_mlp", "torch_cnn", "torch_gru", "torch_lstm"])
+    func torchExports(_ name: String) throws {
+        let (model, x, expected) = try fixture(name)
+        let got = try model.predict(x).toArray(Float.self), want = expected.toArray(Float.self)
+        #expect(got.count == want.count)
+        let worst = zip(got, want).map { Swift.abs($0 - $1) - 1e-4 * Swift.abs($1) }.max()!
+        #expect(worst <= 1e-5, "\(name): \(zip(got, want).map { Swift.abs($0 - $1) }.max()!)")
+    }
+
+    @Test("an imported PyTorch model fine-tunes with fit (the loss falls over an epoch) and saves and loads")
+    func fineTuneAndSave() throws {
+        let (model, x, _) = try fixture("torch_mlp")
+        RandomGenerator.setCurrent(RandomGenerator(seed: 4))
+        let inputs = Tensor.randomNormal([256, 64]), labels = Tensor.randomInt([256], low: 0, high: 10)
+        try model.compile(optimizer: Adam(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let before = try model.evaluate(inputs, labels, verbose: 0).loss
+        try model.fit(inputs, labels, batchSize: 32, epochs: 1, verbose: 0)
+        let after = try model.evaluate(inputs, labels, verbose: 0).loss
+        #expect(after < before, "loss \(before) → \(after)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-onnx-import-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(to: dir)
+        let loaded = try Model.load(from: dir)
+        #expect(try loaded.predict(x).toArray(Float.self) == model.predict(x).toArray(Float.self))
+    }
+
+    @Test("Nabla's own exports import back to the same predictions")
+    func roundTrip() throws {
+        RandomGenerator.setCurrent(RandomGenerator(seed: 5))
+        let model = Sequential([Conv2D(filters: 4, kernelSize: (3, 3), padding: .same, activation: .relu), MaxPooling2D(),
+                                Flatten(), Dense(units: 6, activation: .gelu), Dense(units: 3, activation: .softmax)], inputShape: [6, 6, 2])
+        let x = Tensor.randomNormal([5, 6, 6, 2])
+        let back = try ONNXGraphModel(bytes: try model.onnxBytes())
+        let a = try model.predict(x).toArray(Float.self), b = try back.predict(x).toArray(Float.self)
+        #expect(zip(a, b).allSatisfy { Swift.abs($0 - $1) < 1e-5 }, "\(zip(a, b).map { Swift.abs($0 - $1) }.max()!)")
+    }
+
+    @Test("unsupported operators are listed with their counts in one error")
+    func unsupported() throws {
+        var file = try ONNXFile.decode(try Sequential([Dense(units: 2, inputDim: 3)]).onnxBytes(), source: "m")
+        file.graph.nodes.insert(ONNXNode(opType: "NonMaxSuppression", inputs: [], outputs: ["a"]), at: 0)
+        file.graph.nodes.insert(ONNXNode(opType: "NonMaxSuppression", inputs: [], outputs: ["b"]), at: 0)
+        file.graph.nodes.insert(ONNXNode(opType: "TopK", inputs: [], outputs: ["c"]), at: 0)
+        #expect(throws: NablaError.invalidArgument("m.onnx: operators Nabla does not run: NonMaxSuppression ×2, TopK ×1")) {
+            try ONNXGraphModel(bytes: file.encoded(), source: "m.onnx")
+        }
+    }
+}

@@ -98,6 +98,10 @@ struct SaveEveryTypeTests {
             TransformerTextClassifier(vocabulary: 11, classes: 3, maxLength: 6, width: 8, heads: 2, layers: 1),
         ]
         seen.formUnion(try roundTrip(SpeechRecognizer(bands: 8, classes: 4, filters: 4, units: 3), [Tensor.randomNormal([2, 6, 8, 1])], seed: 40))
+        // A model read from ONNX (here Nabla's own export of a small CNN) saves its graph and weights.
+        let exported = Sequential([Conv2D(filters: 3, kernelSize: (3, 3), activation: .relu), GlobalAveragePooling2D(), Dense(units: 2)], inputShape: [5, 5, 2])
+        seen.formUnion(try roundTrip(try ONNXGraphModel(bytes: try exported.onnxBytes()), [Tensor.randomNormal([2, 5, 5, 2])], seed: 70))
+
         // Recommenders score (user, item) pairs and (user, positive, negative) triples.
         let userItems = Tensor(shape: [3, 2], values: [Int32]([0, 1, 4, 6, 2, 0]))
         let triples = Tensor(shape: [2, 3], values: [Int32]([0, 1, 2, 4, 6, 5]))

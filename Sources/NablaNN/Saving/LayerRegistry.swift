@@ -45,6 +45,8 @@ public enum LayerRegistry {
         GPT.self, BigramModel.self, MLPLanguageModel.self, RecurrentLanguageModel.self,
         TextClassifier.self, FastTextClassifier.self, TextCNN.self, BiLSTMClassifier.self, TransformerTextClassifier.self,
         SpeechRecognizer.self, MatrixFactorization.self, NeuMF.self, TwoTower.self,
+        // Read from ONNX files
+        ONNXGraphModel.self,
     ]
 
     /// What each class name rebuilds from: a type (its `fromConfig`) or a registered closure.
