@@ -66,7 +66,8 @@ if ProcessInfo.processInfo.environment["NABLA_MPI"] != nil {
 if ProcessInfo.processInfo.environment["NABLA_FUZZ"] != nil {
 for (name, deps) in [("SafeTensors", ["Nabla"]), ("NumPy", ["Nabla"]), ("NumPyArchive", ["Nabla"]),
                      ("ModelConfig", ["Nabla", "NablaNN"]), ("CSV", ["Nabla", "NablaData"]), ("IDX", ["Nabla", "NablaData"]),
-                     ("LabelledText", ["Nabla", "NablaData"]), ("WAV", ["Nabla"]), ("Interactions", ["Nabla", "NablaData"])] {
+                     ("LabelledText", ["Nabla", "NablaData"]), ("WAV", ["Nabla"]), ("Interactions", ["Nabla", "NablaData"]),
+                     ("ONNX", ["Nabla", "NablaNN"])] {
     package.targets.append(.executableTarget(
         name: "Fuzz\(name)", dependencies: deps.map { .target(name: $0) }, path: "Fuzz/\(name)",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-45}"
-targets=(safetensors numpy numpyarchive modelconfig csv idx labelledtext wav interactions)
+targets=(safetensors numpy numpyarchive modelconfig csv idx labelledtext wav interactions onnx)
 for t in "${targets[@]}"; do
     NABLA_FUZZ=1 swift build -c release --sanitize=fuzzer --scratch-path .build-fuzz --product "fuzz-$t" >/dev/null
 done

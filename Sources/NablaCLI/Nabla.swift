@@ -6,7 +6,7 @@ struct NablaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nabla",
         abstract: "Nabla: deep learning in Swift — train, evaluate and benchmark models.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Plot.self, Explain.self, LM.self, TextCommand.self, Bench.self, Upgrade.self, AudioCommand.self, RecommendCommand.self, Export.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Plot.self, Explain.self, LM.self, TextCommand.self, Bench.self, Upgrade.self, AudioCommand.self, RecommendCommand.self, Export.self, Import.self],
         defaultSubcommand: nil
     )
 }

@@ -15,7 +15,7 @@ struct FuzzRegressionTests {
             .flatMap { dir in ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).map { dir.appendingPathComponent($0) } }
     }
 
-    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx", "labelledtext", "wav", "interactions"])
+    @Test("every reader survives every recorded input", arguments: ["safetensors", "numpy", "numpyarchive", "modelconfig", "csv", "idx", "labelledtext", "wav", "interactions", "onnx"])
     func replay(_ target: String) throws {
         let files = Self.inputs(target)
         #expect(!files.isEmpty)
@@ -30,6 +30,7 @@ struct FuzzRegressionTests {
             case "wav": ok = (try? WAVFile.decode(data)) != nil
             case "modelconfig": ok = (try? Model.fromConfiguration(data)) != nil
             case "idx": ok = (try? IDX.decode(data, source: url.lastPathComponent)) != nil
+            case "onnx": ok = (try? ONNXGraphModel(bytes: [UInt8](data), source: url.lastPathComponent)) != nil
             case "interactions":
                 let loaded = Interactions.Format.allCases.compactMap { try? Interactions(bytes: [UInt8](data), source: url.lastPathComponent, format: $0) }
                 for d in loaded { _ = d.split(.leaveLastOut); _ = d.split(.random()); _ = d.split(.temporal()) }

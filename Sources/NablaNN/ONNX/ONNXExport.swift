@@ -82,6 +82,7 @@ extension Model {
     /// - Parameter opset: the ONNX opset, 17 to 20.
     public func onnxBytes(opset: Int = 17) throws(NablaError) -> [UInt8] {
         guard (17...20).contains(opset) else { throw .invalidArgument("exportONNX: opset \(opset) is not supported (17 to 20)") }
+        if let imported = self as? ONNXGraphModel { return imported.encodedWithCurrentWeights() }
         let b = ONNXGraphBuilder(opset: opset)
         b.graph.name = name
         var outputs: [(name: String, shape: [Int])] = []

@@ -76,6 +76,9 @@ public final class ONNXGraphModel: Model {
 
     public override var typeName: String { "ONNXGraphModel" }
 
+    /// How many nodes of each operator the graph holds, by operator name.
+    public var operatorCounts: [String: Int] { Dictionary(graph.nodes.map { ($0.opType, 1) }, uniquingKeysWith: +) }
+
     public override func ownParameters() -> [(name: String, parameter: Parameter)] { weights }
 
     /// The file (without its float weights, which are the parameters) as base64, and the weights' shapes.
@@ -87,6 +90,16 @@ public final class ONNXGraphModel: Model {
                 "weights": .array(graph.initializers.filter { $0.type == .float || $0.type == .double }.map { t in
                     .object(["name": JSONValue(t.name), "shape": JSONValue(t.dims)])
                 })]
+    }
+
+    /// The graph as read, with the weights as they are now (after fine-tuning), in its own opset.
+    func encodedWithCurrentWeights() -> [UInt8] {
+        var g = graph
+        g.initializers = g.initializers.map { t in
+            guard let p = weightIndex[t.name] else { return t }
+            return ONNXTensor(name: t.name, t.type == .double ? p.value.cast(to: .float64) : p.value)
+        }
+        return ONNXFile(graph: g, opset: opset).encoded()
     }
 
     public override var expectedInputShapes: [[Int]]? {
@@ -134,7 +147,7 @@ public final class ONNXGraphModel: Model {
 
     // MARK: Operators
 
-    private func ints(_ t: Tensor?) -> [Int] { t.map { $0.dtype.isFloatingPoint ? $0.toArray(Double.self).map { Int($0) } : $0.toArray(Int32.self).map(Int.init) } ?? [] }
+    private func ints(_ t: Tensor?) -> [Int] { t.map { $0.dtype.isFloatingPoint ? $0.toArray(Double.self).map(ONNXTensor.integer) : $0.toArray(Int32.self).map(Int.init) } ?? [] }
 
     private func axis(_ a: Int, _ rank: Int) -> Int { a < 0 ? a + rank : a }
 
@@ -169,7 +182,7 @@ public final class ONNXGraphModel: Model {
             let shape = ints(arg(0)), value = n.tensor("value")
             let v = value?.values.first ?? 0
             if let value, value.type != .float && value.type != .double {
-                return [Tensor(shape: shape, values: [Int32](repeating: Int32(v), count: shape.reduce(1, *)))]
+                return [Tensor(shape: shape, values: [Int32](repeating: Int32(clamping: ONNXTensor.integer(v)), count: shape.reduce(1, *)))]
             }
             return [Tensor.full(shape, value: v)]
         case "Shape":

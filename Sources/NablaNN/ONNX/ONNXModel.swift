@@ -40,12 +40,18 @@ struct ONNXTensor {
         case .double:
             return Tensor(shape: dims, values: values)
         default:
-            let v: [Int32] = values.map { Int32(clamping: Int($0)) }
+            let v: [Int32] = values.map { Int32(clamping: Self.integer($0)) }
             return Tensor(shape: dims, values: v)
         }
     }
 
-    var ints: [Int] { values.map { Int($0) } }
+    var ints: [Int] { values.map(Self.integer) }
+
+    /// `d` as an integer, saturating (a hostile file may hold any double where an integer belongs).
+    static func integer(_ d: Double) -> Int {
+        guard d.isFinite else { return 0 }
+        return d >= 9.2e18 ? Int.max : d <= -9.2e18 ? Int.min : Int(d)
+    }
 
     func encode(_ w: inout ProtoWriter) {
         w.packedInts(1, dims)
@@ -55,9 +61,9 @@ struct ONNXTensor {
         switch type {
         case .float: for v in values { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { raw += $0 } }
         case .double: for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { raw += $0 } }
-        case .int64: for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { raw += $0 } }
-        case .int32: for v in values { withUnsafeBytes(of: Int32(v).littleEndian) { raw += $0 } }
-        case .uint8, .int8, .bool: raw = values.map { UInt8(truncatingIfNeeded: Int($0)) }
+        case .int64: for v in values { withUnsafeBytes(of: Int64(Self.integer(v)).littleEndian) { raw += $0 } }
+        case .int32: for v in values { withUnsafeBytes(of: Int32(clamping: Self.integer(v)).littleEndian) { raw += $0 } }
+        case .uint8, .int8, .bool: raw = values.map { UInt8(truncatingIfNeeded: Self.integer($0)) }
         }
         w.data(9, raw)
     }
