@@ -153,7 +153,15 @@ extension Model {
         case is Add:
             return b.node("Sum", inputs)
         case let e as Embedding:
+            guard !e.maskZero else {
+                throw .invalidArgument("\(e.name): an Embedding with maskZero has no ONNX export yet (the mask would be lost, and the graph silently differ on padded input)")
+            }
             return b.node("Gather", [b.constant("\(e.name)_embeddings", e.embeddings!.value), x], ["axis": .int(0)])
+        case let r as Recurrent:
+            return try exportRecurrent([r], x, b)
+        case let bi as Bidirectional:
+            guard !bi.forwardLayer.goBackwards else { throw .invalidArgument("\(bi.name): a Bidirectional over a layer that goes backwards has no ONNX export") }
+            return try exportRecurrent([bi.forwardLayer, bi.backwardLayer], x, b)
         case let c as Conv2D:
             return try exportConvolution(c, x, b)
         case let c as Conv1D:
@@ -187,6 +195,43 @@ extension Model {
             throw .invalidArgument("\(layer.name): a \(layer.typeName) layer has no ONNX export yet (exported: Dense, Activation, Dropout, "
                                    + "Flatten, Reshape, Concatenate, Add, Embedding, Conv1D/2D, pooling, global pooling, BatchNormalization, LayerNormalization)")
         }
+    }
+
+    /// A recurrent layer (or a forward and a backward one, for Bidirectional) as ONNX's RNN, GRU or
+    /// LSTM: Nabla's kernels [in, gates·units] in its gate order become ONNX's [directions,
+    /// gates·hidden, in] in ONNX's (LSTM i, o, f, c; GRU z, r, h with `linear_before_reset`, which is
+    /// Nabla's and PyTorch's reset-after GRU).
+    private func exportRecurrent(_ layers: [Recurrent], _ x: String, _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+        let first = layers[0], u = first.units
+        let order: [Int] = switch first.cell { case .lstm: [0, 3, 1, 2]; case .gru: [1, 0, 2]; case .simple: [0] }
+        func reordered(_ t: Tensor) -> Tensor {   // the gate blocks of the last axis, in ONNX's order
+            concatenate(order.map { t.narrowed(axis: t.rank - 1, start: $0 * u, length: u) }, axis: t.rank - 1)
+        }
+        let w = stack(layers.map { reordered($0.kernel!.value).transposed() }, axis: 0)
+        let r = stack(layers.map { reordered($0.recurrentKernel!.value).transposed() }, axis: 0)
+        let bias = stack(layers.map { concatenate([reordered($0.bias!.value), reordered($0.recurrentBias!.value)], axis: 0) }, axis: 0)
+        let op = switch first.cell { case .lstm: "LSTM"; case .gru: "GRU"; case .simple: "RNN" }
+        var attributes: [String: ONNXAttributeValue] = ["hidden_size": .int(u)]
+        attributes["direction"] = .string(layers.count == 2 ? "bidirectional" : first.goBackwards ? "reverse" : "forward")
+        if first.cell == .gru { attributes["linear_before_reset"] = .int(1) }
+        let stepsFirst = b.node("Transpose", [x], ["perm": .ints([1, 0, 2])])
+        let outputs = first.cell == .lstm ? 3 : 2
+        let y = b.node(op, [stepsFirst, b.constant("\(first.name)_W", w.copy()), b.constant("\(first.name)_R", r.copy()),
+                             b.constant("\(first.name)_B", bias.copy())], attributes, outputs: outputs)
+        let yh = b.graph.nodes[b.graph.nodes.count - 1].outputs[1]
+        let d = layers.count
+        if first.returnSequences {
+            // Y [steps, directions, batch, hidden] → [batch, steps, directions·hidden].
+            var out = b.node("Reshape", [b.node("Transpose", [y], ["perm": .ints([2, 0, 1, 3])]), b.constantInts("shape", [0, 0, d * u])])
+            if d == 1 && first.goBackwards {
+                // Nabla gives a backwards layer's outputs in the order it read them; ONNX in time order.
+                out = b.node("Slice", [out, b.constantInts("starts", [-1]), b.constantInts("ends", [Int(Int64.min)]), b.constantInts("axes", [1]),
+                                       b.constantInts("steps", [-1])])
+            }
+            return out
+        }
+        // Y_h [directions, batch, hidden] → [batch, directions·hidden].
+        return b.node("Reshape", [b.node("Transpose", [yh], ["perm": .ints([1, 0, 2])]), b.constantInts("shape", [0, d * u])])
     }
 
     private func exportConvolution(_ c: Conv2D, _ x: String, _ b: ONNXGraphBuilder) throws(NablaError) -> String {

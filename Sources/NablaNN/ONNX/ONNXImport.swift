@@ -30,7 +30,7 @@ public final class ONNXGraphModel: Model {
         "Identity", "Dropout", "Constant", "ConstantOfShape", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten",
         "Transpose", "Cast", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Sqrt", "Neg", "Relu", "Sigmoid", "Tanh",
         "Softmax", "LogSoftmax", "Elu", "Selu", "Softplus", "LeakyRelu", "Erf", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
-        "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM",
+        "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM", "RNN", "Slice",
     ]
 
     /// Reads an ONNX file's bytes.
@@ -267,7 +267,22 @@ public final class ONNXGraphModel: Model {
             let x = arg(0)
             nablaPrecondition(axis(n.int("axis") ?? -1, x.rank) == x.rank - 1, "\(name): LayerNormalization over more than the last axis is not supported")
             return [layerNorm(x, gamma: arg(1), beta: optional(2), epsilon: Double(n.float("epsilon") ?? 1e-5))]
-        case "GRU", "LSTM": return recurrent(n, a)
+        case "GRU", "LSTM", "RNN": return recurrent(n, a)
+        case "Slice":
+            // Each sliced axis by index selection: any starts, ends and steps, negative ones included.
+            var t = arg(0)
+            let starts = ints(arg(1)), ends = ints(arg(2))
+            let axes = optional(3).map(ints) ?? Array(0..<starts.count), stepsList = optional(4).map(ints) ?? [Int](repeating: 1, count: starts.count)
+            for (k, ax0) in axes.enumerated() {
+                let ax = axis(ax0, t.rank), size = t.shape[ax], step = stepsList[k]
+                nablaPrecondition(step != 0, "\(name): Slice with a step of 0")
+                func clampIndex(_ v: Int, _ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + size : v, lo), hi) }
+                let start = step > 0 ? clampIndex(starts[k], 0, size) : clampIndex(starts[k], -1, size - 1)
+                let end = step > 0 ? clampIndex(ends[k], 0, size) : clampIndex(ends[k], -1, size - 1)
+                let picked = Array(stride(from: start, to: end, by: step)).map { Int32($0) }
+                t = t.indexSelect(Tensor(values: picked), axis: ax)
+            }
+            return [t]
         default:
             nablaPrecondition(false, "\(name): operator \(n.opType) is not supported")
             return [Tensor(0)]
@@ -334,9 +349,9 @@ public final class ONNXGraphModel: Model {
     /// f, c), forward, reverse or bidirectional, over X [steps, batch, input]; outputs Y [steps,
     /// directions, batch, hidden] and the last states [directions, batch, hidden].
     private func recurrent(_ n: ONNXNode, _ a: [Tensor?]) -> [Tensor] {
-        let lstm = n.opType == "LSTM"
+        let lstm = n.opType == "LSTM", simple = n.opType == "RNN"
         let x = a[0]!, w = a[1]!, r = a[2]!
-        let gates = lstm ? 4 : 3
+        let gates = lstm ? 4 : simple ? 1 : 3
         let hidden = n.int("hidden_size") ?? r.shape[2]
         let directions = w.shape[0], steps = x.shape[0], batch = x.shape[1]
         let reverseOnly = n.string("direction") == "reverse"
@@ -365,7 +380,9 @@ public final class ONNXGraphModel: Model {
                 var hr = matmul(h, rd.transposed())
                 if let rb { hr = hr + rb }
                 func part(_ m: Tensor, _ g: Int) -> Tensor { m.narrowed(axis: 1, start: g * hidden, length: hidden) }
-                if lstm {
+                if simple {
+                    h = tanh(xt + hr)
+                } else if lstm {
                     let i = sigmoid(part(xt, 0) + part(hr, 0)), o = sigmoid(part(xt, 1) + part(hr, 1))
                     let f = sigmoid(part(xt, 2) + part(hr, 2)), candidate = tanh(part(xt, 3) + part(hr, 3))
                     c = f * c + i * candidate
