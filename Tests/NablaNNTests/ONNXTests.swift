@@ -89,6 +89,26 @@ struct ONNXTests {
         let recurrentModel = Model(inputs: steps, outputs: Dense(units: 2)(last))
         try randomise(recurrentModel, seed: 4)
         out.append(("recurrent", recurrentModel, [Tensor.randomNormal([3, 6, 4])]))
+        // Attention: a functional Transformer block, and the language models of `nabla lm`.
+        let tokens = Tensor.randomInt([3, 8], low: 0, high: 11)
+        let seq = Input(shape: [8, 16], name: "seq")
+        let attended = TransformerBlock(heads: 2, dModel: 16, causal: false)(MultiHeadAttention(heads: 4, dModel: 16, causal: true)(seq))
+        let attentionModel = Model(inputs: seq, outputs: PositionalEmbedding(maxLength: 10, dModel: 16)(attended))
+        try randomise(attentionModel, seed: 6)
+        out.append(("attention", attentionModel, [Tensor.randomNormal([2, 8, 16])]))
+        let languageModels: [(String, Model, Tensor)] = [
+            ("gpt", GPT(vocabulary: 11, context: 8, layers: 2, heads: 2, dModel: 16), tokens),
+            ("gpt_tied", GPT(vocabulary: 11, context: 8, layers: 1, heads: 2, dModel: 16, useBias: false, tiedEmbedding: true), tokens),
+            ("bigram", BigramModel(vocabulary: 11), tokens),
+            ("mlp_lm", MLPLanguageModel(vocabulary: 11, context: 3, embeddingSize: 4, hiddenUnits: 8, padToken: 2), tokens[.all, 0..<3]),
+            ("gru_lm", RecurrentLanguageModel(.gru, vocabulary: 11, context: 8, embeddingSize: 4, units: 6), tokens),
+            ("lstm_lm", RecurrentLanguageModel(.lstm, vocabulary: 11, context: 8, embeddingSize: 4, units: 6), tokens),
+        ]
+        for (k, (name, model, input)) in languageModels.enumerated() {
+            _ = try model.predict(input)      // builds it for this input shape
+            try randomise(model, seed: 20 + UInt64(k))
+            out.append((name, model, [input]))
+        }
         // Two inputs.
         let a = Input(shape: [4]), b = Input(shape: [3])
         let two = Model(inputs: [a, b], outputs: [Dense(units: 2, activation: .gelu)(Concatenate()([Dense(units: 3)(a), b]))])

@@ -110,6 +110,8 @@ extension Model {
                 currentShape = layer.outputShape(for: [currentShape])
             }
             outputs = [(current, currentShape)]
+        } else if let shape = builtInputShapes?.first, let body = try exportModelBody(b, inputShape: shape) {
+            outputs = [body]
         } else if builtInputShapes == nil && !isFunctional {
             throw .invalidState("\(name): build the model (fit or predict once, or give the input shape) before exporting it to ONNX")
         } else {
@@ -186,6 +188,17 @@ extension Model {
             let scale = (n.gamma.map { $0.value * invStd } ?? invStd)
             let shift = (n.beta?.value ?? Tensor.zeros(like: mean)) - mean * scale
             return b.node("Add", [b.node("Mul", [x, b.constant("\(n.name)_scale", scale)]), b.constant("\(n.name)_shift", shift)])
+        case let m as MultiHeadAttention:
+            return try exportAttention(m, x, steps: inputShapes.first?.first ?? 1, b)
+        case let t as TransformerBlock:
+            let steps = inputShapes.first ?? [1]
+            let h = b.node("Add", [x, try exportLayer(t.attention, [try exportLayer(t.norm1, [x], inputShapes: [steps], b)], inputShapes: [steps], b)])
+            let normed = try exportLayer(t.norm2, [h], inputShapes: [steps], b)
+            let mlp = try exportLayer(t.contract, [try exportLayer(t.expand, [normed], inputShapes: [steps], b)], inputShapes: [steps.dropLast() + [t.expand.units]], b)
+            return b.node("Add", [h, mlp])
+        case let p as PositionalEmbedding:
+            let steps = inputShapes.first?.first ?? p.maxLength
+            return b.node("Add", [x, b.constant("\(p.name)_positions", p.table!.value[0..<steps].copy())])
         case let n as LayerNormalization:
             let width = inputShapes.first?.last ?? 1
             let gamma = n.gamma?.value ?? Tensor.ones([width]), beta = n.beta?.value ?? Tensor.zeros([width])
@@ -194,6 +207,61 @@ extension Model {
         default:
             throw .invalidArgument("\(layer.name): a \(layer.typeName) layer has no ONNX export yet (exported: Dense, Activation, Dropout, "
                                    + "Flatten, Reshape, Concatenate, Add, Embedding, Conv1D/2D, pooling, global pooling, BatchNormalization, LayerNormalization)")
+        }
+    }
+
+    /// Multi-head self-attention as MatMul/Softmax: the packed projection split into heads, scaled
+    /// dot products, the causal mask added as −∞ above the diagonal (the steps are the input's,
+    /// fixed at export), the weighted values merged and projected.
+    private func exportAttention(_ m: MultiHeadAttention, _ x: String, steps: Int, _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+        let hd = m.dModel / m.heads
+        let qkv = try exportLayer(m.qkv, [x], inputShapes: [[steps, m.dModel]], b)
+        let split = b.node("Transpose", [b.node("Reshape", [qkv, b.constantInts("shape", [0, 0, 3, m.heads, hd])])], ["perm": .ints([2, 0, 3, 1, 4])])
+        func part(_ k: Int) -> String {
+            let index = b.fresh("index")
+            b.graph.initializers.append(ONNXTensor(name: index, dims: [], type: .int64, values: [Double(k)]))
+            return b.node("Gather", [split, index], ["axis": .int(0)])
+        }
+        let (q, k, v) = (part(0), part(1), part(2))                       // [batch, heads, steps, hd]
+        var scores = b.node("Mul", [b.node("MatMul", [q, b.node("Transpose", [k], ["perm": .ints([0, 1, 3, 2])])]),
+                                    b.constant("scale", Tensor(Float(1 / Double(hd).squareRoot())))])
+        if m.causal {
+            let mask = (0..<steps).flatMap { i in (0..<steps).map { j in j <= i ? Float(0) : -Float.infinity } }
+            scores = b.node("Add", [scores, b.constant("causal_mask", Tensor(shape: [steps, steps], values: mask))])
+        }
+        let attended = b.node("MatMul", [b.node("Softmax", [scores], ["axis": .int(-1)]), v])
+        let merged = b.node("Reshape", [b.node("Transpose", [attended], ["perm": .ints([0, 2, 1, 3])]), b.constantInts("shape", [0, 0, m.dModel])])
+        return try exportLayer(m.output, [merged], inputShapes: [[steps, m.dModel]], b)
+    }
+
+    /// The graph of a ready-made model class on its input ("input"), or nil for a class without one.
+    private func exportModelBody(_ b: ONNXGraphBuilder, inputShape shape: [Int]) throws(NablaError) -> (String, [Int])? {
+        func ids() { b.graph.inputs.append(ONNXValueInfo(name: "input", type: .int32, dims: [nil] + shape.map { Optional($0) })) }
+        switch self {
+        case let g as GPT:
+            ids()
+            var h = try exportLayer(g.positions, [try exportLayer(g.tokens, ["input"], inputShapes: [shape], b)], inputShapes: [shape + [g.dModel]], b)
+            for block in g.blocks { h = try exportLayer(block, [h], inputShapes: [shape + [g.dModel]], b) }
+            h = try exportLayer(g.norm, [h], inputShapes: [shape + [g.dModel]], b)
+            if let head = g.head { return (try exportLayer(head, [h], inputShapes: [shape + [g.dModel]], b), shape + [g.vocabulary]) }
+            // Tied output: the token table, transposed.
+            return (b.node("MatMul", [h, b.constant("\(g.tokens.name)_transposed", g.tokens.embeddings!.value.transposed().copy())]), shape + [g.vocabulary])
+        case let m as BigramModel:
+            ids()
+            return (try exportLayer(m.table, ["input"], inputShapes: [shape], b), shape + [m.table.outputDim])
+        case let m as MLPLanguageModel:
+            ids()
+            let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b)
+            let flat = b.node("Flatten", [e], ["axis": .int(1)])
+            let h = try exportLayer(m.hidden, [flat], inputShapes: [[shape.reduce(1, *) * m.embedding.outputDim]], b)
+            return (try exportLayer(m.output, [h], inputShapes: [[m.hidden.units]], b), [m.output.units])
+        case let m as RecurrentLanguageModel:
+            ids()
+            let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b)
+            let r = try exportLayer(m.recurrent, [e], inputShapes: [shape + [m.embedding.outputDim]], b)
+            return (try exportLayer(m.head, [r], inputShapes: [shape + [m.recurrent.units]], b), shape + [m.head.units])
+        default:
+            return nil
         }
     }
 
