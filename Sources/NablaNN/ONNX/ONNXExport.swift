@@ -127,7 +127,8 @@ extension Model {
     }
 
     /// The ONNX nodes of one layer applied to `inputs`; returns the output value's name.
-    private func exportLayer(_ layer: Layer, _ inputs: [String], inputShapes: [[Int]], _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+    /// - Parameter masked: the caller exports the mask an `Embedding(maskZero:)` starts (the text models do).
+    private func exportLayer(_ layer: Layer, _ inputs: [String], inputShapes: [[Int]], _ b: ONNXGraphBuilder, masked: Bool = false) throws(NablaError) -> String {
         let x = inputs.first ?? ""
         switch layer {
         case is InputLayer, is Dropout, is SpatialDropout2D:
@@ -155,7 +156,7 @@ extension Model {
         case is Add:
             return b.node("Sum", inputs)
         case let e as Embedding:
-            guard !e.maskZero else {
+            guard !e.maskZero || masked else {
                 throw .invalidArgument("\(e.name): an Embedding with maskZero has no ONNX export yet (the mask would be lost, and the graph silently differ on padded input)")
             }
             return b.node("Gather", [b.constant("\(e.name)_embeddings", e.embeddings!.value), x], ["axis": .int(0)])
@@ -234,6 +235,35 @@ extension Model {
         return try exportLayer(m.output, [merged], inputShapes: [[steps, m.dModel]], b)
     }
 
+    /// [batch, steps] ids → [batch, steps, 1] float: 1 at real tokens, 0 at padding (id 0).
+    private func tokenMask(_ ids: String, _ b: ONNXGraphBuilder) -> (keep: String, weights: String) {
+        let zero = b.fresh("zero")
+        b.graph.initializers.append(ONNXTensor(name: zero, dims: [], type: .int32, values: [0]))
+        let keep = b.node("Unsqueeze", [b.node("Not", [b.node("Equal", [ids, zero])]), b.constantInts("axes", [2])])
+        return (keep, b.node("Cast", [keep], ["to": .int(1)]))
+    }
+
+    /// Pooling over the real tokens only, as Nabla's masked global pooling: the mean (zeros for a
+    /// text of padding only) or the max (−∞ there).
+    private func maskedPooling(_ kind: PoolKind, _ x: String, _ mask: (keep: String, weights: String), _ b: ONNXGraphBuilder) -> String {
+        let axis = b.constantInts("axes", [1])
+        if kind == .max {
+            return b.node("ReduceMax", b.opset >= 18 ? [b.node("Where", [mask.keep, x, b.constant("minus_infinity", Tensor(-Float.infinity))]), axis]
+                          : [b.node("Where", [mask.keep, x, b.constant("minus_infinity", Tensor(-Float.infinity))])],
+                          b.opset >= 18 ? ["keepdims": .int(0)] : ["axes": .ints([1]), "keepdims": .int(0)])
+        }
+        let total = b.node("ReduceSum", [b.node("Mul", [x, mask.weights]), axis], ["keepdims": .int(0)])
+        let count = b.node("ReduceSum", [mask.weights, axis], ["keepdims": .int(0)])
+        return b.node("Div", [total, b.node("Max", [count, b.constant("one", Tensor(Float(1)))])])
+    }
+
+    /// The number of real tokens per text (at least 1), for the recurrent ops' `sequence_lens`: the
+    /// padding is taken to trail the text, as TextVectorization writes it.
+    private func tokenCounts(_ mask: (keep: String, weights: String), _ b: ONNXGraphBuilder) -> String {
+        let counts = b.node("ReduceSum", [b.node("Squeeze", [mask.weights, b.constantInts("axes", [2])]), b.constantInts("axes", [1])], ["keepdims": .int(0)])
+        return b.node("Cast", [b.node("Max", [counts, b.constant("one", Tensor(Float(1)))])], ["to": .int(6)])
+    }
+
     /// The graph of a ready-made model class on its input ("input"), or nil for a class without one.
     private func exportModelBody(_ b: ONNXGraphBuilder, inputShape shape: [Int]) throws(NablaError) -> (String, [Int])? {
         func ids() { b.graph.inputs.append(ONNXValueInfo(name: "input", type: .int32, dims: [nil] + shape.map { Optional($0) })) }
@@ -255,6 +285,50 @@ extension Model {
             let flat = b.node("Flatten", [e], ["axis": .int(1)])
             let h = try exportLayer(m.hidden, [flat], inputShapes: [[shape.reduce(1, *) * m.embedding.outputDim]], b)
             return (try exportLayer(m.output, [h], inputShapes: [[m.hidden.units]], b), [m.output.units])
+        case let m as TextClassifier:
+            ids()
+            let mask = tokenMask("input", b)
+            let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b, masked: true)
+            let h = try exportLayer(m.hidden, [maskedPooling(m.pooling.kind, e, mask, b)], inputShapes: [[m.embedding.outputDim]], b)
+            return (try exportLayer(m.output, [h], inputShapes: [[m.hidden.units]], b), [m.output.units])
+        case let m as FastTextClassifier:
+            ids()
+            let mask = tokenMask("input", b)
+            let vectors = b.node("Gather", [b.constant("\(m.bag.name)_embeddings", m.bag.embeddings!.value), "input"], ["axis": .int(0)])
+            return (try exportLayer(m.output, [maskedPooling(.average, vectors, mask, b)], inputShapes: [[m.bag.outputDim]], b), [m.output.units])
+        case let m as TextCNN:
+            ids()
+            let mask = tokenMask("input", b)
+            let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b, masked: true)
+            let features = try m.convolutions.map { c throws(NablaError) in
+                maskedPooling(m.pooling.kind, try exportLayer(c, [e], inputShapes: [shape + [m.embedding.outputDim]], b), mask, b)
+            }
+            let width = m.convolutions.reduce(0) { $0 + $1.conv.filters }
+            return (try exportLayer(m.output, [b.node("Concat", features, ["axis": .int(1)])], inputShapes: [[width]], b), [m.output.units])
+        case let m as BiLSTMClassifier:
+            ids()
+            let mask = tokenMask("input", b)
+            let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b, masked: true)
+            let r = try exportRecurrent([m.recurrent.forwardLayer, m.recurrent.backwardLayer], e, b, lengths: tokenCounts(mask, b))
+            return (try exportLayer(m.output, [maskedPooling(m.pooling.kind, r, mask, b)], inputShapes: [[2 * m.recurrent.forwardLayer.units]], b), [m.output.units])
+        case let m as TransformerTextClassifier:
+            ids()
+            let mask = tokenMask("input", b)
+            let width = m.embedding.outputDim
+            var h = try exportLayer(m.positions, [try exportLayer(m.embedding, ["input"], inputShapes: [shape], b, masked: true)], inputShapes: [shape + [width]], b)
+            for block in m.blocks { h = try exportLayer(block, [h], inputShapes: [shape + [width]], b) }
+            h = try exportLayer(m.norm, [h], inputShapes: [shape + [width]], b)
+            return (try exportLayer(m.output, [maskedPooling(m.pooling.kind, h, mask, b)], inputShapes: [[width]], b), [m.output.units])
+        case let m as SpeechRecognizer:
+            b.graph.inputs.append(ONNXValueInfo(name: "input", type: .float, dims: [nil] + shape.map { Optional($0) }))
+            var h = "input", s = shape
+            for layer in [m.conv1, m.norm1, Activation(.relu), m.pool1, m.conv2, m.norm2, Activation(.relu), m.pool2] as [Layer] {
+                h = try exportLayer(layer, [h], inputShapes: [s], b)
+                s = layer.outputShape(for: [s])
+            }
+            let sequence = b.node("Reshape", [h, b.constantInts("shape", [0, s[0], s[1] * s[2]])])
+            let r = try exportRecurrent([m.recurrent.forwardLayer, m.recurrent.backwardLayer], sequence, b)
+            return (try exportLayer(m.output, [r], inputShapes: [[s[0], 2 * m.recurrent.forwardLayer.units]], b), [s[0], m.output.units])
         case let m as RecurrentLanguageModel:
             ids()
             let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b)
@@ -269,7 +343,7 @@ extension Model {
     /// LSTM: Nabla's kernels [in, gates·units] in its gate order become ONNX's [directions,
     /// gates·hidden, in] in ONNX's (LSTM i, o, f, c; GRU z, r, h with `linear_before_reset`, which is
     /// Nabla's and PyTorch's reset-after GRU).
-    private func exportRecurrent(_ layers: [Recurrent], _ x: String, _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+    private func exportRecurrent(_ layers: [Recurrent], _ x: String, _ b: ONNXGraphBuilder, lengths: String? = nil) throws(NablaError) -> String {
         let first = layers[0], u = first.units
         let order: [Int] = switch first.cell { case .lstm: [0, 3, 1, 2]; case .gru: [1, 0, 2]; case .simple: [0] }
         func reordered(_ t: Tensor) -> Tensor {   // the gate blocks of the last axis, in ONNX's order
@@ -285,7 +359,7 @@ extension Model {
         let stepsFirst = b.node("Transpose", [x], ["perm": .ints([1, 0, 2])])
         let outputs = first.cell == .lstm ? 3 : 2
         let y = b.node(op, [stepsFirst, b.constant("\(first.name)_W", w.copy()), b.constant("\(first.name)_R", r.copy()),
-                             b.constant("\(first.name)_B", bias.copy())], attributes, outputs: outputs)
+                             b.constant("\(first.name)_B", bias.copy())] + (lengths.map { [$0] } ?? []), attributes, outputs: outputs)
         let yh = b.graph.nodes[b.graph.nodes.count - 1].outputs[1]
         let d = layers.count
         if first.returnSequences {

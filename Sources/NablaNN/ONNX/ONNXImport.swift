@@ -30,7 +30,7 @@ public final class ONNXGraphModel: Model {
         "Identity", "Dropout", "Constant", "ConstantOfShape", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten",
         "Transpose", "Cast", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Sqrt", "Neg", "Relu", "Sigmoid", "Tanh",
         "Softmax", "LogSoftmax", "Elu", "Selu", "Softplus", "LeakyRelu", "Erf", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
-        "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM", "RNN", "Slice",
+        "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM", "RNN", "Slice", "Equal", "Not", "Where", "Max", "Min", "ReduceSum",
     ]
 
     /// Reads an ONNX file's bytes.
@@ -189,6 +189,7 @@ public final class ONNXGraphModel: Model {
             return [Tensor(values: arg(0).shape.map { Int32($0) })]
         case "Cast":
             let to = n.int("to") ?? 1
+            if to == 9 { return [arg(0).dtype == .bool ? arg(0) : arg(0) .!= Tensor(0, dtype: arg(0).dtype)] }
             return [to == 1 || to == 11 ? float(arg(0)) : (arg(0).dtype == .int32 ? arg(0) : arg(0).cast(to: .int32))]
         case "Gather":
             let data = arg(0), ax = axis(n.int("axis") ?? 0, data.rank), size = data.shape[ax]
@@ -251,6 +252,17 @@ public final class ONNXGraphModel: Model {
         case "GlobalAveragePool", "GlobalMaxPool":
             let x = arg(0), axes = Array(2..<x.rank)
             return [n.opType == "GlobalMaxPool" ? x.max(axes: axes, keepDims: true) : x.mean(axes: axes, keepDims: true)]
+        case "Equal": return [binary(arg(0), arg(1)) { $0 .== $1 }]
+        case "Not": return [(arg(0).dtype == .bool ? arg(0).cast(to: .int32) : arg(0)) .== Tensor(0, dtype: arg(0).dtype == .bool ? .int32 : arg(0).dtype)]
+        case "Where": return [select(arg(0), arg(1), arg(2))]
+        case "Max": return [a.compactMap { $0 }.dropFirst().reduce(arg(0)) { binary($0, $1, maximum) }]
+        case "Min": return [a.compactMap { $0 }.dropFirst().reduce(arg(0)) { binary($0, $1, minimum) }]
+        case "ReduceSum":
+            let x = arg(0)
+            let axes = (optional(1).map(ints) ?? n.ints("axes") ?? Array(0..<x.rank)).map { axis($0, x.rank) }
+            let summed = x.dtype.isFloatingPoint ? x.sum(axes: axes, keepDims: (n.int("keepdims") ?? 1) != 0)
+                : x.cast(to: .float32).sum(axes: axes, keepDims: (n.int("keepdims") ?? 1) != 0).cast(to: x.dtype)
+            return [summed]
         case "ReduceMean", "ReduceMax":
             let x = arg(0)
             let axes = (optional(1).map(ints) ?? n.ints("axes") ?? Array(0..<x.rank)).map { axis($0, x.rank) }
@@ -356,6 +368,8 @@ public final class ONNXGraphModel: Model {
         let directions = w.shape[0], steps = x.shape[0], batch = x.shape[1]
         let reverseOnly = n.string("direction") == "reverse"
         let b: Tensor? = a.count > 3 ? a[3] : nil
+        // sequence_lens: a row's steps from its length on neither change the state nor output anything.
+        let lengths: Tensor? = a.count > 4 ? a[4].map { ($0.dtype == .int32 ? $0 : $0.cast(to: .int32)).reshaped([batch, 1]) } : nil
         let h0: Tensor? = a.count > 5 ? a[5] : nil
         let c0: Tensor? = lstm && a.count > 6 ? a[6] : nil
         nablaPrecondition(!(lstm && a.count > 7 && a[7] != nil), "\(name): LSTM with peepholes is not supported")
@@ -376,6 +390,7 @@ public final class ONNXGraphModel: Model {
             let backwards = reverseOnly || dir == 1
             for k in 0..<steps {
                 let t = backwards ? steps - 1 - k : k
+                let (hBefore, cBefore) = (h, c)
                 let xt = xw.narrowed(axis: 0, start: t, length: 1).reshaped([batch, gates * hidden])
                 var hr = matmul(h, rd.transposed())
                 if let rb { hr = hr + rb }
@@ -399,7 +414,14 @@ public final class ONNXGraphModel: Model {
                     }
                     h = (1 - z) * candidate + z * h
                 }
-                outputs[t] = h
+                if let lengths {
+                    let live = lengths .> Double(t)                                   // [batch, 1]
+                    h = select(live, h, hBefore)
+                    c = select(live, c, cBefore)
+                    outputs[t] = select(live, h, Tensor.zeros([batch, hidden]))
+                } else {
+                    outputs[t] = h
+                }
             }
             ys.append(stack(outputs.map { $0! }, axis: 0))      // [steps, batch, hidden]
             lastH.append(h)
