@@ -116,6 +116,10 @@ struct ONNXTests {
             ("bilstm", BiLSTMClassifier(vocabulary: 11, classes: 3, embeddingSize: 4, units: 3), texts),
             ("text_transformer", TransformerTextClassifier(vocabulary: 11, classes: 3, maxLength: 9, width: 8, heads: 2, layers: 1), texts),
             ("speech", SpeechRecognizer(bands: 8, classes: 4, filters: 4, units: 3), Tensor.randomNormal([2, 12, 8, 1])),
+            // The recommenders of `nabla recommend`, on (user, item) pairs and BPR triples.
+            ("mf", MatrixFactorization(users: 6, items: 7, factors: 3, globalMean: 3.5), Tensor(shape: [4, 2], values: [Int32]([0, 1, 5, 6, 2, 0, 3, 3]))),
+            ("neumf", NeuMF(users: 6, items: 7, factors: 2, mlpLayers: [6, 4, 2]), Tensor(shape: [3, 2], values: [Int32]([0, 1, 5, 6, 2, 0]))),
+            ("two_tower", TwoTower(users: 6, items: 7, embeddingSize: 4, towerUnits: [3, 2]), Tensor(shape: [2, 3], values: [Int32]([0, 1, 2, 5, 6, 4]))),
         ]
         for (k, (name, model, input)) in (languageModels + textModels).enumerated() {
             _ = try model.predict(input)      // builds it for this input shape

@@ -235,6 +235,43 @@ extension Model {
         return try exportLayer(m.output, [merged], inputShapes: [[steps, m.dModel]], b)
     }
 
+    /// A recommender's scores for user and item index vectors [batch] → [batch].
+    private func exportScore(_ m: any Recommender, _ users: String, _ items: String, _ b: ONNXGraphBuilder) throws(NablaError) -> String {
+        func lookup(_ e: Embedding, _ ids: String) -> String {
+            b.node("Gather", [b.constant("\(e.name)_embeddings", e.embeddings!.value), ids], ["axis": .int(0)])
+        }
+        func dot(_ a: String, _ c: String) -> String {
+            b.node("ReduceSum", [b.node("Mul", [a, c]), b.constantInts("axes", [-1])], ["keepdims": .int(0)])
+        }
+        func flat(_ x: String) -> String { b.node("Squeeze", [x, b.constantInts("axes", [1])]) }
+        switch m {
+        case let mf as MatrixFactorization:
+            let biases = b.node("Add", [flat(lookup(mf.userBiases, users)), flat(lookup(mf.itemBiases, items))])
+            return b.node("Add", [b.node("Add", [dot(lookup(mf.userFactors, users), lookup(mf.itemFactors, items)), biases]),
+                                  b.constant("global_mean", Tensor(Float(mf.globalMean)))])
+        case let n as NeuMF:
+            let gmf = b.node("Mul", [lookup(n.gmfUsers, users), lookup(n.gmfItems, items)])
+            var h = b.node("Concat", [lookup(n.mlpUsers, users), lookup(n.mlpItems, items)], ["axis": .int(1)])
+            var width = 2 * n.mlpUsers.outputDim
+            for layer in n.mlp {
+                h = try exportLayer(layer, [h], inputShapes: [[width]], b)
+                width = layer.units
+            }
+            return flat(try exportLayer(n.output, [b.node("Concat", [gmf, h], ["axis": .int(1)])], inputShapes: [[n.gmfUsers.outputDim + width]], b))
+        case let t as TwoTower:
+            var u = lookup(t.userEmbedding, users), v = lookup(t.itemEmbedding, items)
+            var width = t.userEmbedding.outputDim
+            for (lu, li) in zip(t.userTower, t.itemTower) {
+                u = try exportLayer(lu, [u], inputShapes: [[width]], b)
+                v = try exportLayer(li, [v], inputShapes: [[width]], b)
+                width = lu.units
+            }
+            return dot(u, v)
+        default:
+            throw .invalidArgument("\(m.name): a \(m.typeName) has no ONNX export yet")
+        }
+    }
+
     /// [batch, steps] ids → [batch, steps, 1] float: 1 at real tokens, 0 at padding (id 0).
     private func tokenMask(_ ids: String, _ b: ONNXGraphBuilder) -> (keep: String, weights: String) {
         let zero = b.fresh("zero")
@@ -329,6 +366,18 @@ extension Model {
             let sequence = b.node("Reshape", [h, b.constantInts("shape", [0, s[0], s[1] * s[2]])])
             let r = try exportRecurrent([m.recurrent.forwardLayer, m.recurrent.backwardLayer], sequence, b)
             return (try exportLayer(m.output, [r], inputShapes: [[s[0], 2 * m.recurrent.forwardLayer.units]], b), [s[0], m.output.units])
+        case let m as any Recommender:
+            // (user, item) pairs [batch, 2] → scores [batch]; (user, positive, negative) triples → differences.
+            ids()
+            func column(_ k: Int) -> String {
+                let index = b.fresh("column")
+                b.graph.initializers.append(ONNXTensor(name: index, dims: [], type: .int64, values: [Double(k)]))
+                return b.node("Gather", ["input", index], ["axis": .int(1)])
+            }
+            let users = column(0)
+            var score = try exportScore(m, users, column(1), b)
+            if shape == [3] { score = b.node("Sub", [score, try exportScore(m, users, column(2), b)]) }
+            return (score, [])
         case let m as RecurrentLanguageModel:
             ids()
             let e = try exportLayer(m.embedding, ["input"], inputShapes: [shape], b)
