@@ -126,6 +126,15 @@ struct ONNXTests {
             try randomise(model, seed: 20 + UInt64(k))
             out.append((name, model, [input]))
         }
+        // Padding, upsampling, bags of ids, cosine similarity.
+        let image = Input(shape: [4, 4, 2], name: "image")
+        let grown = Flatten()(UpSampling2D(size: (2, 3))(ZeroPadding2D(padding: (1, 0, 2, 1))(image)))
+        let bagIds = Input(shape: [6], dtype: .int32, name: "bag")
+        let bagged = EmbeddingBag(inputDim: 20, outputDim: 5)(bagIds)
+        let cosine = Dot(axes: (1, 1), normalize: true)([Dense(units: 5)(grown), bagged])
+        let miscModel = Model(inputs: [image, bagIds], outputs: [Concatenate()([cosine, Dot(axes: (1, 1))([bagged, bagged])])])
+        try randomise(miscModel, seed: 7)
+        out.append(("padding_bags_dot", miscModel, [Tensor.randomNormal([3, 4, 4, 2]), Tensor(shape: [3, 6], values: [Int32]([1, 2, 3, 0, 0, 0, 5, 5, 19, 4, 1, 2, 0, 0, 0, 0, 0, 0]))]))
         // Two inputs.
         let a = Input(shape: [4]), b = Input(shape: [3])
         let two = Model(inputs: [a, b], outputs: [Dense(units: 2, activation: .gelu)(Concatenate()([Dense(units: 3)(a), b]))])
@@ -164,11 +173,11 @@ struct ONNXTests {
             _ = try model.onnxBytes()
             Issue.record("exported a masked embedding")
         } catch { #expect("\(error)".contains("maskZero") && "\(error)".contains(model.layers[0].name)) }
-        let dot = Input(shape: [3])
-        let withDot = Model(inputs: dot, outputs: Dot(axes: (1, 1))([dot, dot]))
+        let seq = Input(shape: [3, 4])
+        let withDot = Model(inputs: seq, outputs: Flatten()(Dot(axes: (2, 2))([seq, seq])))
         do {
             _ = try withDot.onnxBytes()
-            Issue.record("exported a Dot layer")
+            Issue.record("exported a Dot layer of sequences")
         } catch { #expect("\(error)".contains("Dot")) }
     }
 

@@ -165,6 +165,29 @@ extension Model {
         case let bi as Bidirectional:
             guard !bi.forwardLayer.goBackwards else { throw .invalidArgument("\(bi.name): a Bidirectional over a layer that goes backwards has no ONNX export") }
             return try exportRecurrent([bi.forwardLayer, bi.backwardLayer], x, b)
+        case let e as EmbeddingBag:
+            // The mean of each row's vectors over its non-padding ids (id 0), as fastText averages.
+            let vectors = b.node("Gather", [b.constant("\(e.name)_embeddings", e.embeddings!.value), x], ["axis": .int(0)])
+            return maskedPooling(.average, vectors, tokenMask(x, b), b)
+        case let z as ZeroPadding2D:
+            let p = z.padding
+            return b.node("Pad", [x, b.constantInts("pads", [0, p.top, p.left, 0, 0, p.bottom, p.right, 0])], ["mode": .string("constant")])
+        case let u as UpSampling2D:
+            let scales = b.fresh("scales")
+            b.graph.initializers.append(ONNXTensor(name: scales, dims: [4], type: .float, values: [1, Double(u.size.0), Double(u.size.1), 1]))
+            return b.node("Resize", [x, "", scales], ["mode": .string("nearest"), "nearest_mode": .string("floor"),
+                                                      "coordinate_transformation_mode": .string("asymmetric")])
+        case let d as Dot where inputShapes.count == 2 && inputShapes[0].count == 1:
+            var (p, q) = (inputs[0], inputs[1])
+            if d.normalize {
+                func unit(_ v: String) -> String {
+                    let norm = b.node("Sqrt", [b.node("Max", [b.node("ReduceSum", [b.node("Mul", [v, v]), b.constantInts("axes", [-1])], ["keepdims": .int(1)]),
+                                                             b.constant("tiny", Tensor(Float(1e-12)))])])
+                    return b.node("Div", [v, norm])
+                }
+                (p, q) = (unit(p), unit(q))
+            }
+            return b.node("ReduceSum", [b.node("Mul", [p, q]), b.constantInts("axes", [-1])], ["keepdims": .int(1)])
         case let c as Conv2D:
             return try exportConvolution(c, x, b)
         case let c as Conv1D:
@@ -207,7 +230,8 @@ extension Model {
                           ["axis": .int(-1), "epsilon": .float(Float(n.epsilon))])
         default:
             throw .invalidArgument("\(layer.name): a \(layer.typeName) layer has no ONNX export yet (exported: Dense, Activation, Dropout, "
-                                   + "Flatten, Reshape, Concatenate, Add, Embedding, Conv1D/2D, pooling, global pooling, BatchNormalization, LayerNormalization)")
+                                   + "Flatten, Reshape, ZeroPadding2D, UpSampling2D, Concatenate, Add, Dot of vectors, Embedding, EmbeddingBag, recurrent layers, "
+                                   + "attention, Transformer blocks, positional embeddings, Conv1D/2D, pooling, global pooling, BatchNormalization, LayerNormalization)")
         }
     }
 

@@ -30,7 +30,7 @@ public final class ONNXGraphModel: Model {
         "Identity", "Dropout", "Constant", "ConstantOfShape", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten",
         "Transpose", "Cast", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Pow", "Sqrt", "Neg", "Relu", "Sigmoid", "Tanh",
         "Softmax", "LogSoftmax", "Elu", "Selu", "Softplus", "LeakyRelu", "Erf", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
-        "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM", "RNN", "Slice", "Equal", "Not", "Where", "Max", "Min", "ReduceSum",
+        "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM", "RNN", "Slice", "Equal", "Not", "Where", "Max", "Min", "ReduceSum", "Pad", "Resize",
     ]
 
     /// Reads an ONNX file's bytes.
@@ -252,6 +252,36 @@ public final class ONNXGraphModel: Model {
         case "GlobalAveragePool", "GlobalMaxPool":
             let x = arg(0), axes = Array(2..<x.rank)
             return [n.opType == "GlobalMaxPool" ? x.max(axes: axes, keepDims: true) : x.mean(axes: axes, keepDims: true)]
+        case "Pad":
+            var t = arg(0)
+            nablaPrecondition((n.string("mode") ?? "constant") == "constant", "\(name): Pad supports the constant mode only, got \(n.string("mode") ?? "")")
+            let pads = optional(1).map(ints) ?? n.ints("pads") ?? []
+            let value = optional(2).map { $0.toArray(Double.self).first ?? 0 } ?? 0
+            let rank = t.rank
+            for ax in 0..<rank where pads.count == 2 * rank {
+                let (before, after) = (pads[ax], pads[ax + rank])
+                if before < 0 { t = t.narrowed(axis: ax, start: -before, length: t.shape[ax] + before) }
+                if after < 0 { t = t.narrowed(axis: ax, start: 0, length: t.shape[ax] + after) }
+                var parts: [Tensor] = []
+                func filler(_ k: Int) -> Tensor { var shape = t.shape; shape[ax] = k; return Tensor.full(shape, value: value, dtype: t.dtype) }
+                if before > 0 { parts.append(filler(before)) }
+                parts.append(t)
+                if after > 0 { parts.append(filler(after)) }
+                if parts.count > 1 { t = concatenate(parts, axis: ax) }
+            }
+            return [t]
+        case "Resize":
+            // Nearest-neighbour upsampling by whole factors (what UpSampling layers export): each element repeated.
+            var t = arg(0)
+            let scales = (optional(2).map { $0.toArray(Double.self) } ?? []).isEmpty
+                ? zip(ints(optional(3)), t.shape).map { Double($0) / Double($1) } : optional(2)!.toArray(Double.self)
+            nablaPrecondition((n.string("mode") ?? "nearest") == "nearest" && scales.count == t.rank && scales.allSatisfy { $0 >= 1 && $0 == $0.rounded() },
+                              "\(name): Resize is supported for nearest upsampling by whole factors only")
+            for (ax, f) in scales.enumerated() where f > 1 {
+                let indices = (0..<t.shape[ax]).flatMap { Array(repeating: Int32($0), count: Int(f)) }
+                t = t.indexSelect(Tensor(values: indices), axis: ax)
+            }
+            return [t]
         case "Equal": return [binary(arg(0), arg(1)) { $0 .== $1 }]
         case "Not": return [(arg(0).dtype == .bool ? arg(0).cast(to: .int32) : arg(0)) .== Tensor(0, dtype: arg(0).dtype == .bool ? .int32 : arg(0).dtype)]
         case "Where": return [select(arg(0), arg(1), arg(2))]
