@@ -220,6 +220,7 @@ struct ONNXImportTests {
         #expect(got.count == want.count)
         let worst = zip(got, want).map { Swift.abs($0 - $1) - 1e-4 * Swift.abs($1) }.max()!
         #expect(worst <= 1e-5, "\(name): \(zip(got, want).map { Swift.abs($0 - $1) }.max()!)")
+        print("\(name): max abs difference from PyTorch \(zip(got, want).map { Swift.abs($0 - $1) }.max()!)")
     }
 
     @Test("an imported PyTorch model fine-tunes with fit (the loss falls over an epoch) and saves and loads")
@@ -259,5 +260,37 @@ struct ONNXImportTests {
         #expect(throws: NablaError.invalidArgument("m.onnx: operators Nabla does not run: NonMaxSuppression ×2, TopK ×1")) {
             try ONNXGraphModel(bytes: file.encoded(), source: "m.onnx")
         }
+    }
+}
+
+@Suite("nabla export and nabla import", .enabled(if: CLI.binary != nil && PythonONNXRuntime.available, "needs the nabla executable and python3 with onnx and onnxruntime"))
+struct ONNXCLITests {
+    @Test("nabla train --save, nabla export → onnxruntime agrees with nabla; nabla import of PyTorch's CNN saves a working model")
+    func exportAndImport() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nabla-onnx-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("digits").path
+        #expect(try CLI.run(["train", "--epochs", "2", "--verbose", "0", "--save", model]).status == 0)
+        let onnx = dir.appendingPathComponent("checks/digits.onnx")
+        try FileManager.default.createDirectory(at: onnx.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let exported = try CLI.run(["export", model, "--onnx", onnx.path, "--opset", "18"])
+        #expect(exported.status == 0 && exported.stdout.contains("opset 18"), "\(exported.stderr)")
+        let loaded = try Model.load(from: URL(fileURLWithPath: model))
+        let x = Tensor.randomUniform([7, 64], low: 0, high: 1)
+        try NumPyFile.write(x, to: onnx.deletingPathExtension().appendingPathExtension("input0.npy"))
+        try NumPyFile.write(try loaded.predict(x), to: onnx.deletingPathExtension().appendingPathExtension("expected.npy"))
+        let (status, output) = try PythonONNXRuntime.check(onnx.deletingLastPathComponent())
+        #expect(status == 0 && output.contains("ok   digits:"), "\(output)")
+
+        let imported = dir.appendingPathComponent("torch_cnn").path
+        let r = try CLI.run(["import", ONNXImportTests.fixtures.appendingPathComponent("torch_cnn.onnx").path, "--save", imported])
+        #expect(r.status == 0 && r.stdout.contains("Conv ×2"), "\(r.stdout) \(r.stderr)")
+        let summary = try CLI.run(["summary", imported])
+        #expect(summary.status == 0 && summary.stdout.contains("onnx_model") && summary.stdout.contains("Total params: 1,418"), "\(summary.stdout) \(summary.stderr)")
+        let bad = dir.appendingPathComponent("bad.onnx")
+        try Data([0x3A, 0xFF, 0xFF, 0x03]).write(to: bad)
+        let refused = try CLI.run(["import", bad.path, "--save", dir.appendingPathComponent("x").path])
+        #expect(refused.status != 0 && refused.stderr.contains("bad.onnx: not a valid ONNX file"), "\(refused.stderr)")
     }
 }
