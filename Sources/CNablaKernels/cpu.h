@@ -5,6 +5,8 @@
 #if defined(__x86_64__)
 /// Whether the CPU has AVX2 and FMA (cached after the first call).
 int nabla_cpu_has_avx2_fma(void);
+/// Whether the CPU has AVX-512F (and AVX2) and the operating system saves the zmm registers.
+int nabla_cpu_has_avx512f(void);
 #endif
 
 #endif

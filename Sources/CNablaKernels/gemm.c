@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "gemm_internal.h"
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NABLA_KC 256
@@ -15,35 +16,50 @@
 
 // MARK: kernel choice
 
-static atomic_int g_force_portable = 0;
-static nabla_ukernel_fn g_kernel = 0;
-static const char *g_kernel_name = 0;
+/// The most capable kernel allowed: 0 portable, 1 AVX2 (or NEON), 2 AVX-512; tests lower it to check
+/// every path on a CPU that has them all.
+static atomic_int g_kernel_limit = -1;
 
-static void choose_kernel(void) {
+/// The limit: NABLA_GEMM_KERNEL=portable|avx2|avx512 (for comparing paths), else the best.
+static int kernel_limit(void) {
+    int limit = atomic_load_explicit(&g_kernel_limit, memory_order_relaxed);
+    if (limit >= 0) return limit;
+    const char *env = getenv("NABLA_GEMM_KERNEL");
+    limit = !env ? 2 : !strcmp(env, "portable") ? 0 : (!strcmp(env, "avx2") || !strcmp(env, "neon")) ? 1 : 2;
+    atomic_store(&g_kernel_limit, limit);
+    return limit;
+}
+
+static void choose(int limit, nabla_ukernel_fn *kernel_out, const char **name_out) {
     nabla_ukernel_fn k = nabla_ukernel_portable;
     const char *name = "portable-6x16";
 #if defined(__x86_64__)
-    if (nabla_cpu_has_avx2_fma()) { k = nabla_ukernel_avx2; name = "avx2-fma-6x16"; }
+    if (limit >= 2 && nabla_cpu_has_avx512f()) { k = nabla_ukernel_avx512; name = "avx512f-6x16"; }
+    else if (limit >= 1 && nabla_cpu_has_avx2_fma()) { k = nabla_ukernel_avx2; name = "avx2-fma-6x16"; }
 #elif defined(__aarch64__)
-    k = nabla_ukernel_neon; name = "neon-6x16";
+    if (limit >= 1) { k = nabla_ukernel_neon; name = "neon-6x16"; }
 #endif
-    g_kernel_name = name;
-    g_kernel = k;
+    *kernel_out = k;
+    *name_out = name;
 }
 
 static inline nabla_ukernel_fn kernel(void) {
-    if (atomic_load_explicit(&g_force_portable, memory_order_relaxed)) return nabla_ukernel_portable;
-    if (!g_kernel) choose_kernel();
-    return g_kernel;
+    nabla_ukernel_fn k;
+    const char *name;
+    choose(kernel_limit(), &k, &name);
+    return k;
 }
 
 const char *nabla_gemm_kernel_name(void) {
-    if (atomic_load(&g_force_portable)) return "portable-6x16";
-    if (!g_kernel) choose_kernel();
-    return g_kernel_name;
+    nabla_ukernel_fn k;
+    const char *name;
+    choose(kernel_limit(), &k, &name);
+    return name;
 }
 
-void nabla_gemm_force_portable(int force) { atomic_store(&g_force_portable, force ? 1 : 0); }
+void nabla_gemm_force_portable(int force) { atomic_store(&g_kernel_limit, force ? 0 : 2); }
+
+void nabla_gemm_limit_kernel(int level) { atomic_store(&g_kernel_limit, level < 0 ? 0 : level > 2 ? 2 : level); }
 
 void nabla_ukernel_portable(NABLA_UKERNEL_ARGS) {
     float acc[NABLA_MR][NABLA_NR];

@@ -17,6 +17,7 @@ typedef void (*nabla_ukernel_fn)(long k, const float *a, long rs_a, long cs_a, c
 void nabla_ukernel_portable(NABLA_UKERNEL_ARGS);
 #if defined(__x86_64__)
 void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS);
+void nabla_ukernel_avx512(NABLA_UKERNEL_ARGS);
 void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst);
 #endif
 #if defined(__aarch64__)

@@ -4,16 +4,7 @@ import Nabla
 import Testing
 
 enum PythonTensorBoard {
-    static let available: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import tensorboard.backend.event_processing.event_accumulator"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
+    static let available = Python.hasModules("tensorboard.backend.event_processing.event_accumulator")
 }
 
 @Suite("TensorBoard and plots")
@@ -36,22 +27,14 @@ struct LoggingTests {
         try model.compile(optimizer: SGD(learningRate: 0.05), loss: "mse", metrics: ["mae"])
         let x = Tensor.randomNormal([40, 2]), y = x.sum(axes: [1])
         let h = try model.fit(x, y, batchSize: 10, epochs: 4, verbose: 0, validationSplit: 0.25, callbacks: [try TensorBoard(logDir: dir.path)])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", """
+        let (status, text) = try Python.run(["-c", """
             from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
             for d in ("train", "validation"):
                 ea = EventAccumulator("\(dir.path)/" + d); ea.Reload()
                 for tag in sorted(ea.Tags()["scalars"]):
                     print(d, tag, " ".join(repr(e.value) for e in ea.Scalars(tag)), " ".join(str(e.step) for e in ea.Scalars(tag)))
-            """]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)")
+            """])
+        #expect(status == 0, "\(text)")
         var read: [String: [Double]] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")

@@ -5,33 +5,13 @@ import NablaData
 import Testing
 
 enum PythonONNXRuntime {
-    static let available: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import onnx, onnxruntime, numpy"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
+    static let available = Python.hasModules("onnx", "onnxruntime", "numpy")
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/onnx_check.py").path
 
     /// Runs scripts/onnx_check.py on `folder`; returns its exit status and output.
-    static func check(_ folder: URL) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, folder.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    static func check(_ folder: URL) throws -> (Int32, String) { try Python.run([script, folder.path]) }
 }
 
 @Suite("ONNX export and the protobuf codec")

@@ -58,3 +58,25 @@ func gradientCheck(_ module: Module, input: Tensor, _ f: (Tensor) -> Tensor) -> 
     }
     return worst
 }
+
+/// Python 3 for the reference checks: whether modules import, and running a script.
+enum Python {
+    /// Whether `python3 -c "import <modules>"` succeeds.
+    static func hasModules(_ modules: String...) -> Bool {
+        (try? run(["-c", "import " + modules.joined(separator: ", ")]).status) == 0
+    }
+
+    /// Runs `python3 arguments...`; returns its exit status and its output (stdout and stderr together).
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3"] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

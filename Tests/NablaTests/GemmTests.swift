@@ -69,11 +69,38 @@ struct GemmTests {
         run(c)
     }
 
-    @Test("the SIMD kernel is chosen on a CPU with AVX2 and FMA")
+    @Test("the AVX2 kernel matches the triple loop (also on CPUs that would choose AVX-512)", arguments: cases)
+    func avx2(_ c: Case) {
+        nabla_gemm_limit_kernel(1)
+        defer { nabla_gemm_limit_kernel(2) }
+        run(c)
+    }
+
+    @Test("the AVX-512 kernel gives the AVX2 kernel's results bit for bit (the same sums in the same order)", arguments: cases)
+    func avx512MatchesAVX2(_ c: Case) {
+        guard String(cString: nabla_gemm_kernel_name()) == "avx512f-6x16" else { return }   // a CPU without AVX-512: nothing to compare
+        let rng = RandomGenerator(seed: UInt64(c.m + 7 * c.n + 13 * c.k))
+        let a = Tensor.randomNormal([c.m * c.k], generator: rng).toArray(Float.self)
+        let b = Tensor.randomNormal([c.k * c.n], generator: rng).toArray(Float.self)
+        let c0 = Tensor.randomNormal([c.m * c.n], generator: rng).toArray(Float.self)
+        func product(level: Int32) -> [Float] {
+            nabla_gemm_limit_kernel(level)
+            defer { nabla_gemm_limit_kernel(2) }
+            var out = c0
+            nabla_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, c.alpha, a, c.ta ? c.m : c.k, b, c.tb ? c.k : c.n, c.beta, &out, c.n)
+            return out
+        }
+        #expect(product(level: 2) == product(level: 1), "\(c.testDescription)")
+    }
+
+    @Test("the best kernel the CPU has is chosen: AVX-512 where the CPU and OS have it, else AVX2 and FMA")
     func kernelChoice() {
         let name = String(cString: nabla_gemm_kernel_name())
         #if arch(x86_64)
-        #expect(name == "avx2-fma-6x16" || name == "portable-6x16")
+        #expect(["avx512f-6x16", "avx2-fma-6x16", "portable-6x16"].contains(name))
+        nabla_gemm_limit_kernel(1)
+        #expect(String(cString: nabla_gemm_kernel_name()) != "avx512f-6x16")
+        nabla_gemm_limit_kernel(2)
         #elseif arch(arm64)
         #expect(name == "neon-6x16")
         #endif

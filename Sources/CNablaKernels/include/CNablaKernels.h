@@ -20,6 +20,9 @@ const char *nabla_gemm_kernel_name(void);
 
 /// Force the portable kernel (for tests that compare kernels); 0 restores automatic choice.
 void nabla_gemm_force_portable(int force);
+/// Allows GEMM kernels up to `level` only: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512 (the
+/// default: the best the CPU has). For tests that check every path.
+void nabla_gemm_limit_kernel(int level);
 
 // MARK: Caching allocator
 
