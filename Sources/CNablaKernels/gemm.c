@@ -339,7 +339,9 @@ static void gemv_rows_avx2(int ta, long m, long n, long k, float alpha, const fl
 static void gemv_rows(int ta, long m, long n, long k, float alpha, const float *a, long lda,
                       const float *b, long ldb, int accumulate, float *c, long ldc) {
 #if defined(__x86_64__)
-    if (kernel() == nabla_ukernel_avx2) {
+    // The AVX2 row kernel serves the AVX-512 level too (a few rows are bound by reading B, not by FMAs).
+    nabla_ukernel_fn uk = kernel();
+    if (uk == nabla_ukernel_avx2 || uk == nabla_ukernel_avx512) {
         gemv_rows_avx2(ta, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }
