@@ -231,6 +231,23 @@ struct ONNXImportTests {
         }
     }
 
+    @Test("a graph that reads values before computing them, starves an operator of inputs or never computes its output is refused at import")
+    func brokenGraphs() throws {
+        let good = try ONNXFile.decode(try Sequential([Dense(units: 2, inputDim: 3)]).onnxBytes(), source: "m")
+        var early = good
+        early.graph.nodes.reverse()
+        var starved = good
+        starved.graph.nodes[0].inputs = [starved.graph.nodes[0].inputs[0]]
+        var headless = good
+        headless.graph.outputs[0].name = "nowhere"
+        for (file, message) in [(early, "which no earlier node"), (starved, "it needs at least 2"), (headless, "never computes its output 'nowhere'")] {
+            do {
+                _ = try ONNXGraphModel(bytes: file.encoded(), source: "broken.onnx")
+                Issue.record("accepted a broken graph (\(message))")
+            } catch { #expect("\(error)".contains(message), "\(error)") }
+        }
+    }
+
     @Test("unsupported operators are listed with their counts in one error")
     func unsupported() throws {
         var file = try ONNXFile.decode(try Sequential([Dense(units: 2, inputDim: 3)]).onnxBytes(), source: "m")

@@ -33,6 +33,13 @@ public final class ONNXGraphModel: Model {
         "GlobalMaxPool", "ReduceMean", "ReduceMax", "BatchNormalization", "LayerNormalization", "GRU", "LSTM", "RNN", "Slice", "Equal", "Not", "Where", "Max", "Min", "ReduceSum", "Pad", "Resize",
     ]
 
+    /// The inputs each operator cannot do without.
+    static let minimumInputs: [String: Int] = [
+        "Gemm": 2, "MatMul": 2, "Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "Equal": 2, "Where": 3, "Max": 1, "Min": 1,
+        "Conv": 2, "Reshape": 2, "Gather": 2, "GRU": 3, "LSTM": 3, "RNN": 3, "BatchNormalization": 5, "LayerNormalization": 2,
+        "Slice": 3, "ConstantOfShape": 1, "Pad": 2,
+    ]
+
     /// Reads an ONNX file's bytes.
     ///
     /// - Parameters:
@@ -47,6 +54,27 @@ public final class ONNXGraphModel: Model {
         }
         guard counts.isEmpty else {
             throw .invalidArgument("\(source): operators Nabla does not run: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+        }
+        // The graph must compute each value before it is read, give each operator its inputs, and compute
+        // its outputs: checked here, so that a broken file is an error now rather than a stop at predict.
+        var known = Set(file.graph.initializers.map(\.name) + file.graph.inputs.map(\.name))
+        for (k, n) in file.graph.nodes.enumerated() {
+            let present = n.inputs.filter { !$0.isEmpty }
+            if let missing = present.first(where: { !known.contains($0) }) {
+                throw .invalidArgument("\(source): node \(k) (\(n.opType)) reads '\(missing)', which no earlier node, input or initializer provides")
+            }
+            let needed = Self.minimumInputs[n.opType] ?? (n.opType == "Constant" || n.opType == "Sum" || n.opType == "Concat" ? 0 : 1)
+            guard n.inputs.prefix(needed).allSatisfy({ !$0.isEmpty }) && n.inputs.count >= needed else {
+                throw .invalidArgument("\(source): node \(k) (\(n.opType)) has \(present.count) inputs; it needs at least \(needed)")
+            }
+            if n.opType == "Constant" && n.tensor("value") == nil && n.float("value_float") == nil && n.int("value_int") == nil
+                && n.ints("value_ints") == nil && n.attributes["value_floats"] == nil {
+                throw .invalidArgument("\(source): node \(k) (Constant) has no value Nabla reads")
+            }
+            for o in n.outputs where !o.isEmpty { known.insert(o) }
+        }
+        if let missing = file.graph.outputs.first(where: { !known.contains($0.name) }) {
+            throw .invalidArgument("\(source): the graph never computes its output '\(missing.name)'")
         }
         graph = file.graph
         opset = file.opset
