@@ -93,33 +93,22 @@ extension Model {
 
     /// One optimisation step on a batch; returns the batch loss.
     @discardableResult
-    func trainStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss) -> Double {
-        _ = takeAddedLosses()   // anything added outside a step does not belong to this one
-        let outputs = forwardAll(inputs)
-        let total = Profiler.measure("loss forward") { takeAddedLosses().reduce(totalLoss(ys, outputs, loss)) { $0 + $1.reshaped([]) } }
-        total.backward()
-        Profiler.measure("\(optimizer.name) step") { optimizer.update(self) }
-        Profiler.measure("metrics") { withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } } }
-        return total.item(Double.self)
-    }
-
-    /// One data-parallel step: this rank's shard forward, the backward pass with the bucketed
-    /// all-reduce (``DataParallel/backward(_:parameters:localCount:globalCount:)``), the optimizer.
-    /// Returns this rank's mean loss (0 for an empty shard).
-    func distributedStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss, parallel: DataParallel) -> Double {
+    func trainStep(_ inputs: [Tensor], _ ys: [Tensor], optimizer: Optimizer, loss: any Loss, parallel: DataParallel? = nil) -> Double {
+        // Data-parallel: this rank's shard (possibly empty) and the bucketed all-reduce in the backward pass.
         let localCount = ys[0].shape[0]
-        let globalCount = Int(parallel.communicator.sum([Double(localCount)])[0])
-        _ = takeAddedLosses()
-        var total: Tensor?
-        var outputs: [Tensor] = []
-        if localCount > 0 {
-            outputs = forwardAll(inputs)
-            total = Profiler.measure("loss forward") { takeAddedLosses().reduce(totalLoss(ys, outputs, loss)) { $0 + $1.reshaped([]) } }
+        let globalCount = parallel.map { Int($0.communicator.sum([Double(localCount)])[0]) } ?? localCount
+        _ = takeAddedLosses()   // anything added outside a step does not belong to this one
+        let outputs = localCount > 0 || parallel == nil ? forwardAll(inputs) : []
+        let total = outputs.isEmpty ? nil
+            : Profiler.measure("loss forward") { takeAddedLosses().reduce(totalLoss(ys, outputs, loss)) { $0 + $1.reshaped([]) } }
+        if let parallel {
+            parallel.backward(total, parameters: trainableParameters, localCount: localCount, globalCount: globalCount)
+        } else {
+            total!.backward()
         }
-        parallel.backward(total, parameters: trainableParameters, localCount: localCount, globalCount: globalCount)
         Profiler.measure("\(optimizer.name) step") { optimizer.update(self) }
-        parallel.checkReplicas(trainableParameters)
-        if localCount > 0 {
+        parallel?.checkReplicas(trainableParameters)
+        if !outputs.isEmpty {
             Profiler.measure("metrics") { withNoGrad { for m in metrics { m.update(ys[0], outputs[0].detached()) } } }
         }
         return total?.item(Double.self) ?? 0
@@ -283,8 +272,7 @@ extension Model {
                 if !checked { try checkData(xs, ys); checked = true }
                 for c in all { c.onBatchBegin(step, logs: [:]) }
                 let count = ys[0].shape[0]
-                let batchLoss = distributed.map { distributedStep(xs, ys, optimizer: optimizer, loss: loss, parallel: $0) }
-                    ?? trainStep(xs, ys, optimizer: optimizer, loss: loss)
+                let batchLoss = trainStep(xs, ys, optimizer: optimizer, loss: loss, parallel: distributed)
                 lossSum += batchLoss * Double(count)
                 seen += count
                 var logs = ["loss": lossSum / Double(Swift.max(seen, 1))]

@@ -92,17 +92,9 @@ struct ProtoReader {
         var out: [(Int, ProtoValue)] = []
         var i = bytes.startIndex
         func varint() throws(NablaError) -> UInt64 {
-            var v: UInt64 = 0, shift: UInt64 = 0
             let start = i
-            while true {
-                guard i < bytes.endIndex else { throw error("truncated number", at: start) }
-                let b = bytes[i]
-                i += 1
-                guard shift < 64 else { throw error("a number longer than 10 bytes", at: start) }
-                v |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { return v }
-                shift += 7
-            }
+            guard let v = Self.varint(bytes, at: &i) else { throw error("a truncated or overlong number", at: start) }
+            return v
         }
         while i < bytes.endIndex {
             let start = i
@@ -136,6 +128,19 @@ struct ProtoReader {
     }
 
     func nested(_ slice: ArraySlice<UInt8>) -> ProtoReader { ProtoReader(slice, source: source, depth: depth + 1) }
+
+    /// The varint at `i` (which moves past it), or nil when it is truncated or longer than 10 bytes.
+    static func varint(_ bytes: ArraySlice<UInt8>, at i: inout Int) -> UInt64? {
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while i < bytes.endIndex && shift < 64 {
+            let b = bytes[i]
+            i += 1
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+        return nil
+    }
 }
 
 extension ProtoValue {
@@ -160,15 +165,8 @@ extension ProtoValue {
         case let .bytes(b):
             var out: [Int] = [], i = b.startIndex
             while i < b.endIndex {
-                var v: UInt64 = 0, shift: UInt64 = 0
-                while true {
-                    guard i < b.endIndex, shift < 64 else { throw reader.error("a truncated packed number", at: i) }
-                    let c = b[i]
-                    i += 1
-                    v |= UInt64(c & 0x7F) << shift
-                    if c < 0x80 { break }
-                    shift += 7
-                }
+                let start = i
+                guard let v = ProtoReader.varint(b, at: &i) else { throw reader.error("a truncated packed number", at: start) }
                 out.append(Int(truncatingIfNeeded: Int64(bitPattern: v)))
             }
             return out
