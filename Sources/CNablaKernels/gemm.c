@@ -9,10 +9,17 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#ifndef NABLA_KC
 #define NABLA_KC 256
+#endif
+#ifndef NABLA_MC
 #define NABLA_MC 144
+#endif
+#ifndef NABLA_NC
 #define NABLA_NC 2048
+#endif
 
 // MARK: kernel choice
 
@@ -30,32 +37,20 @@ static int kernel_limit(void) {
     return limit;
 }
 
-static void choose(int limit, nabla_ukernel_fn *kernel_out, const char **name_out) {
-    nabla_ukernel_fn k = nabla_ukernel_portable;
-    const char *name = "portable-6x16";
+static nabla_gemm_tile choose(int limit) {
+    nabla_gemm_tile t = {nabla_ukernel_portable, NABLA_MR, NABLA_NR, "portable-6x16"};
 #if defined(__x86_64__)
-    if (limit >= 2 && nabla_cpu_has_avx512f()) { k = nabla_ukernel_avx512; name = "avx512f-6x16"; }
-    else if (limit >= 1 && nabla_cpu_has_avx2_fma()) { k = nabla_ukernel_avx2; name = "avx2-fma-6x16"; }
+    if (limit >= 2 && nabla_cpu_has_avx512f()) t = (nabla_gemm_tile){nabla_ukernel_avx512, 12, 32, "avx512f-12x32"};
+    else if (limit >= 1 && nabla_cpu_has_avx2_fma()) t = (nabla_gemm_tile){nabla_ukernel_avx2, NABLA_MR, NABLA_NR, "avx2-fma-6x16"};
 #elif defined(__aarch64__)
-    if (limit >= 1) { k = nabla_ukernel_neon; name = "neon-6x16"; }
+    if (limit >= 1) t = (nabla_gemm_tile){nabla_ukernel_neon, NABLA_MR, NABLA_NR, "neon-6x16"};
 #endif
-    *kernel_out = k;
-    *name_out = name;
+    return t;
 }
 
-static inline nabla_ukernel_fn kernel(void) {
-    nabla_ukernel_fn k;
-    const char *name;
-    choose(kernel_limit(), &k, &name);
-    return k;
-}
+static inline nabla_gemm_tile tile(void) { return choose(kernel_limit()); }
 
-const char *nabla_gemm_kernel_name(void) {
-    nabla_ukernel_fn k;
-    const char *name;
-    choose(kernel_limit(), &k, &name);
-    return name;
-}
+const char *nabla_gemm_kernel_name(void) { return tile().name; }
 
 void nabla_gemm_force_portable(int force) { atomic_store(&g_kernel_limit, force ? 0 : 2); }
 
@@ -78,78 +73,86 @@ void nabla_ukernel_portable(NABLA_UKERNEL_ARGS) {
 
 // MARK: packing
 
-/// Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A), scaled by alpha, into MR-row panels.
-static void pack_a(int trans, const float *a, long lda, long i0, long p0, long mc, long kc, float alpha, float *dst) {
-    for (long ip = 0; ip < mc; ip += NABLA_MR) {
-        long rows = mc - ip < NABLA_MR ? mc - ip : NABLA_MR;
+/// Packs rows [i0, i0+mc) x columns [p0, p0+kc) of op(A), scaled by alpha, into mr-row panels.
+static void pack_a(int trans, const float *a, long lda, long i0, long p0, long mc, long kc, float alpha, long mr,
+                   float *dst) {
+    for (long ip = 0; ip < mc; ip += mr) {
+        long rows = mc - ip < mr ? mc - ip : mr;
         if (!trans) {
-            for (int r = 0; r < NABLA_MR; r++) {
+            for (long r = 0; r < mr; r++) {
                 if (r < rows) {
                     const float *src = a + (i0 + ip + r) * lda + p0;
-                    for (long p = 0; p < kc; p++) dst[p * NABLA_MR + r] = alpha * src[p];
+                    for (long p = 0; p < kc; p++) dst[p * mr + r] = alpha * src[p];
                 } else {
-                    for (long p = 0; p < kc; p++) dst[p * NABLA_MR + r] = 0.0f;
+                    for (long p = 0; p < kc; p++) dst[p * mr + r] = 0.0f;
                 }
             }
         } else {
             for (long p = 0; p < kc; p++) {
                 const float *src = a + (p0 + p) * lda + i0 + ip;
-                int r = 0;
-                for (; r < rows; r++) dst[p * NABLA_MR + r] = alpha * src[r];
-                for (; r < NABLA_MR; r++) dst[p * NABLA_MR + r] = 0.0f;
+                long r = 0;
+                for (; r < rows; r++) dst[p * mr + r] = alpha * src[r];
+                for (; r < mr; r++) dst[p * mr + r] = 0.0f;
             }
         }
-        dst += kc * NABLA_MR;
+        dst += kc * mr;
     }
 }
 
-/// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column panels.
-static void pack_b(int trans, const float *b, long ldb, long p0, long j0, long kc, long nc, float *dst) {
-    for (long jp = 0; jp < nc; jp += NABLA_NR) {
-        long cols = nc - jp < NABLA_NR ? nc - jp : NABLA_NR;
+/// Packs rows [p0, p0+kc) x columns [j0, j0+nc) of op(B) into nr-column panels.
+static void pack_b(int trans, const float *b, long ldb, long p0, long j0, long kc, long nc, long nr, float *dst) {
+    for (long jp = 0; jp < nc; jp += nr) {
+        long cols = nc - jp < nr ? nc - jp : nr;
         if (!trans) {
             for (long p = 0; p < kc; p++) {
                 const float *src = b + (p0 + p) * ldb + j0 + jp;
-                float *d = dst + p * NABLA_NR;
-                if (cols == NABLA_NR) {
-                    memcpy(d, src, NABLA_NR * sizeof(float));
-                } else {
-                    long j = 0;
-                    for (; j < cols; j++) d[j] = src[j];
-                    for (; j < NABLA_NR; j++) d[j] = 0.0f;
-                }
+                float *d = dst + p * nr;
+                memcpy(d, src, (size_t)cols * sizeof(float));
+                if (cols < nr) memset(d + cols, 0, (size_t)(nr - cols) * sizeof(float));
             }
         } else {
+            long j = 0;
 #if defined(__x86_64__)
-            if (cols == NABLA_NR && nabla_cpu_has_avx2_fma()) {
-                nabla_pack_b_trans_avx2(b + (j0 + jp) * ldb + p0, ldb, kc, dst);
-                dst += kc * NABLA_NR;
-                continue;
-            }
+            if (nabla_cpu_has_avx2_fma())
+                for (; j + 16 <= cols; j += 16) nabla_pack_b_trans_avx2(b + (j0 + jp + j) * ldb + p0, ldb, kc, dst + j, nr);
 #endif
-            for (long j = 0; j < NABLA_NR; j++) {
+            for (; j < nr; j++) {
                 if (j < cols) {
                     const float *src = b + (j0 + jp + j) * ldb + p0;
-                    for (long p = 0; p < kc; p++) dst[p * NABLA_NR + j] = src[p];
+                    for (long p = 0; p < kc; p++) dst[p * nr + j] = src[p];
                 } else {
-                    for (long p = 0; p < kc; p++) dst[p * NABLA_NR + j] = 0.0f;
+                    for (long p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
                 }
             }
         }
-        dst += kc * NABLA_NR;
+        dst += kc * nr;
     }
 }
 
 // MARK: serial driver
 
+/// Columns of B packed per block: the packed KC x NC block should take about half of the core's L2,
+/// where it stays while each packed micro-panel of A (in L1) sweeps across it.
+static long nc_block(void) {
+    static _Atomic long cached = 0;
+    long nc = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (nc) return nc;
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l2 <= 0) l2 = 1 << 20;
+    nc = l2 / 2 / (NABLA_KC * (long)sizeof(float)) / NABLA_NR_MAX * NABLA_NR_MAX;
+    nc = nc < 256 ? 256 : nc > NABLA_NC ? NABLA_NC : nc;
+    atomic_store(&cached, nc);
+    return nc;
+}
+
 static _Thread_local float *t_pack_a = 0;
 static _Thread_local float *t_pack_b = 0;
 
 /// Writes (or adds) the valid rows x cols corner of a full tile computed into `edge`.
-static inline void store_edge(const float *edge, float *c, long ldc, long rows, long cols, int accumulate) {
+static inline void store_edge(const float *edge, long nr, float *c, long ldc, long rows, long cols, int accumulate) {
     for (long r = 0; r < rows; r++)
         for (long j = 0; j < cols; j++)
-            c[r * ldc + j] = accumulate ? c[r * ldc + j] + edge[r * NABLA_NR + j] : edge[r * NABLA_NR + j];
+            c[r * ldc + j] = accumulate ? c[r * ldc + j] + edge[r * nr + j] : edge[r * nr + j];
 }
 
 /// The small-matrix path: when the operands fit in L2, packing costs more than it saves. The
@@ -157,37 +160,38 @@ static inline void store_edge(const float *edge, float *c, long ldc, long rows, 
 /// the edge panels (and a transposed B) are copied into small zero-padded buffers.
 static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
                         const float *b, long ldb, int accumulate, float *c, long ldc) {
-    nabla_ukernel_fn uk = kernel();
+    const nabla_gemm_tile t = tile();
+    const long mr = t.mr, nr = t.nr;
     float *pb = t_pack_b, *pa = t_pack_a;
-    float edge[NABLA_MR * NABLA_NR] __attribute__((aligned(64)));
+    float edge[NABLA_MR_MAX * NABLA_NR_MAX] __attribute__((aligned(64)));
     long rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
-    for (long jr = 0; jr < n; jr += NABLA_NR) {
-        long cols = n - jr < NABLA_NR ? n - jr : NABLA_NR;
+    for (long jr = 0; jr < n; jr += nr) {
+        long cols = n - jr < nr ? n - jr : nr;
         const float *bp;
         long rs_b;
-        if (!tb && cols == NABLA_NR) {
+        if (!tb && cols == nr) {
             bp = b + jr;
             rs_b = ldb;
         } else {
-            pack_b(tb, b, ldb, 0, jr, k, cols, pb);
+            pack_b(tb, b, ldb, 0, jr, k, cols, nr, pb);
             bp = pb;
-            rs_b = NABLA_NR;
+            rs_b = nr;
         }
-        for (long ir = 0; ir < m; ir += NABLA_MR) {
-            long rows = m - ir < NABLA_MR ? m - ir : NABLA_MR;
+        for (long ir = 0; ir < m; ir += mr) {
+            long rows = m - ir < mr ? m - ir : mr;
             float *cp = c + ir * ldc + jr;
-            if (rows == NABLA_MR && alpha == 1.0f) {
+            if (rows == mr && alpha == 1.0f) {
                 const float *ap = ta ? a + ir : a + ir * lda;
-                if (cols == NABLA_NR) {
-                    uk(k, ap, rs_a, cs_a, bp, rs_b, cp, ldc, accumulate);
+                if (cols == nr) {
+                    t.fn(k, ap, rs_a, cs_a, bp, rs_b, cp, ldc, accumulate);
                 } else {
-                    uk(k, ap, rs_a, cs_a, bp, rs_b, edge, NABLA_NR, 0);
-                    store_edge(edge, cp, ldc, rows, cols, accumulate);
+                    t.fn(k, ap, rs_a, cs_a, bp, rs_b, edge, nr, 0);
+                    store_edge(edge, nr, cp, ldc, rows, cols, accumulate);
                 }
             } else {
-                pack_a(ta, a, lda, ir, 0, rows, k, alpha, pa);
-                uk(k, pa, 1, NABLA_MR, bp, rs_b, edge, NABLA_NR, 0);
-                store_edge(edge, cp, ldc, rows, cols, accumulate);
+                pack_a(ta, a, lda, ir, 0, rows, k, alpha, mr, pa);
+                t.fn(k, pa, 1, mr, bp, rs_b, edge, nr, 0);
+                store_edge(edge, nr, cp, ldc, rows, cols, accumulate);
             }
         }
     }
@@ -200,53 +204,55 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
         t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_MC * NABLA_KC);
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
     }
+    const nabla_gemm_tile t = tile();
+    const long mr = t.mr, nr = t.nr;
     // Few rows of A (a small batch) or small operands: packing B would cost as much as the product.
     // (The edge panels of A are packed into t_pack_a, which holds MC x KC floats: k must fit.)
     if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) ||
-        (m <= 48 && k * NABLA_NR <= NABLA_KC * NABLA_NC && k * NABLA_MR <= NABLA_MC * NABLA_KC)) {
+        (m <= 48 && k * nr <= NABLA_KC * NABLA_NC && k * mr <= NABLA_MC * NABLA_KC)) {
         sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }
-    nabla_ukernel_fn uk = kernel();
     float *pa = t_pack_a, *pb = t_pack_b;
-    float edge[NABLA_MR * NABLA_NR] __attribute__((aligned(64)));
-    // Without scaling, full MR-row panels of A are read in place (the kernel takes A's strides):
+    float edge[NABLA_MR_MAX * NABLA_NR_MAX] __attribute__((aligned(64)));
+    // Without scaling, full mr-row panels of A are read in place (the kernel takes A's strides):
     // packing A cost as much as a tenth of a Transformer step. Only a ragged last panel is packed.
     const int a_in_place = alpha == 1.0f;
     const long rs_a = ta ? 1 : lda, cs_a = ta ? lda : 1;
-    for (long jc = 0; jc < n; jc += NABLA_NC) {
-        long nc = n - jc < NABLA_NC ? n - jc : NABLA_NC;
+    const long nc_max = nc_block();
+    for (long jc = 0; jc < n; jc += nc_max) {
+        long nc = n - jc < nc_max ? n - jc : nc_max;
         for (long pc = 0; pc < k; pc += NABLA_KC) {
             long kc = k - pc < NABLA_KC ? k - pc : NABLA_KC;
             int acc = accumulate || pc > 0;
-            pack_b(tb, b, ldb, pc, jc, kc, nc, pb);
+            pack_b(tb, b, ldb, pc, jc, kc, nc, nr, pb);
             for (long ic = 0; ic < m; ic += NABLA_MC) {
                 long mc = m - ic < NABLA_MC ? m - ic : NABLA_MC;
-                long full = mc / NABLA_MR * NABLA_MR;
-                if (!a_in_place) pack_a(ta, a, lda, ic, pc, mc, kc, alpha, pa);
-                else if (full < mc) pack_a(ta, a, lda, ic + full, pc, mc - full, kc, alpha, pa);
-                for (long jr = 0; jr < nc; jr += NABLA_NR) {
-                    long cols = nc - jr < NABLA_NR ? nc - jr : NABLA_NR;
-                    const float *bp = pb + jr * kc;
-                    for (long ir = 0; ir < mc; ir += NABLA_MR) {
-                        long rows = mc - ir < NABLA_MR ? mc - ir : NABLA_MR;
+                long full = mc / mr * mr;
+                if (!a_in_place) pack_a(ta, a, lda, ic, pc, mc, kc, alpha, mr, pa);
+                else if (full < mc) pack_a(ta, a, lda, ic + full, pc, mc - full, kc, alpha, mr, pa);
+                for (long ir = 0; ir < mc; ir += mr) {
+                    long rows = mc - ir < mr ? mc - ir : mr;
+                    for (long jr = 0; jr < nc; jr += nr) {
+                        long cols = nc - jr < nr ? nc - jr : nr;
+                        const float *bp = pb + jr * kc;
                         float *cp = c + (ic + ir) * ldc + jc + jr;
                         const float *ap;
-                        long rs = 1, cs = NABLA_MR;
+                        long rs = 1, cs = mr;
                         if (!a_in_place) {
                             ap = pa + ir * kc;
-                        } else if (rows == NABLA_MR) {
+                        } else if (rows == mr) {
                             ap = ta ? a + pc * lda + ic + ir : a + (ic + ir) * lda + pc;
                             rs = rs_a;
                             cs = cs_a;
                         } else {
                             ap = pa;
                         }
-                        if (rows == NABLA_MR && cols == NABLA_NR) {
-                            uk(kc, ap, rs, cs, bp, NABLA_NR, cp, ldc, acc);
+                        if (rows == mr && cols == nr) {
+                            t.fn(kc, ap, rs, cs, bp, nr, cp, ldc, acc);
                         } else {
-                            uk(kc, ap, rs, cs, bp, NABLA_NR, edge, NABLA_NR, 0);
-                            store_edge(edge, cp, ldc, rows, cols, acc);
+                            t.fn(kc, ap, rs, cs, bp, nr, edge, nr, 0);
+                            store_edge(edge, nr, cp, ldc, rows, cols, acc);
                         }
                     }
                 }
@@ -340,7 +346,7 @@ static void gemv_rows(int ta, long m, long n, long k, float alpha, const float *
                       const float *b, long ldb, int accumulate, float *c, long ldc) {
 #if defined(__x86_64__)
     // The AVX2 row kernel serves the AVX-512 level too (a few rows are bound by reading B, not by FMAs).
-    nabla_ukernel_fn uk = kernel();
+    nabla_ukernel_fn uk = tile().fn;
     if (uk == nabla_ukernel_avx2 || uk == nabla_ukernel_avx512) {
         gemv_rows_avx2(ta, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
         return;
@@ -397,7 +403,8 @@ void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
         sgemm_range(&job, 0, units);
         return;
     }
-    long align = job.split_n ? NABLA_NR : NABLA_MR;
+    const nabla_gemm_tile t = tile();
+    long align = job.split_n ? t.nr : t.mr;
     long per_thread = (m <= 4 && !trans_b) ? 64 : align;
     nabla_parallel_for(units, per_thread, per_thread == 64 ? 64 : align, sgemm_range, &job);
 }

@@ -57,10 +57,10 @@ void nabla_ukernel_avx2(NABLA_UKERNEL_ARGS) {
     NABLA_STORE(3, c30, c31) NABLA_STORE(4, c40, c41) NABLA_STORE(5, c50, c51)
 #undef NABLA_STORE
 }
-/// Packs a full 16-column panel of a transposed B: dst[p·16 + j] = b[j·ldb + p] for p < kc, by
-/// 8x8 register transposes (the scalar loop wrote one float per 64-byte line).
+/// Packs 16 columns of a transposed B: dst[p·stride + j] = b[j·ldb + p] for p < kc, j < 16, by 8x8
+/// register transposes (the scalar loop wrote one float per 64-byte line). stride is the panel width.
 __attribute__((target("avx2,fma")))
-void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst) {
+void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst, long stride) {
     long p = 0;
     for (; p + 8 <= kc; p += 8) {
         for (int half = 0; half < 2; half++) {
@@ -77,19 +77,19 @@ void nabla_pack_b_trans_avx2(const float *b, long ldb, long kc, float *dst) {
             __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
             __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
             __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            float *d = dst + p * NABLA_NR + half * 8;
-            _mm256_storeu_ps(d + 0 * NABLA_NR, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(d + 1 * NABLA_NR, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_storeu_ps(d + 2 * NABLA_NR, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_storeu_ps(d + 3 * NABLA_NR, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(d + 4 * NABLA_NR, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(d + 5 * NABLA_NR, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(d + 6 * NABLA_NR, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(d + 7 * NABLA_NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+            float *d = dst + p * stride + half * 8;
+            _mm256_storeu_ps(d + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
         }
     }
     for (; p < kc; p++)
-        for (long j = 0; j < NABLA_NR; j++) dst[p * NABLA_NR + j] = b[j * ldb + p];
+        for (long j = 0; j < 16; j++) dst[p * stride + j] = b[j * ldb + p];
 }
 
 #endif
