@@ -1,8 +1,10 @@
 // The GEMM driver (BLIS/GotoBLAS design): C is computed in NC-wide column blocks; for each KC-deep
-// slice, a KC x NC block of B is packed into NR-wide micro-panels (stays in L3), then for each
-// MC-high block of A a packed MC x KC block (stays in L2) feeds the MR x NR register micro-kernel,
-// which streams one B micro-panel from L1. Threads take disjoint parts of C (along the longer of m
-// and n) and pack their own panels, so they never wait for each other.
+// slice, a KC x NC block of B is packed into nr-wide micro-panels sized to stay in L2 (NC from the
+// L2 size), then for each MC-high block of A, each mr-row micro-panel of A (read in place, or packed
+// when scaled or ragged) stays in L1 while the mr x nr register micro-kernel sweeps it across every
+// B micro-panel. The tile (mr x nr) is the kernel's: 12x32 for AVX-512, 6x16 otherwise. Threads take
+// disjoint parts of C (along the longer of m and n) and pack their own panels, so they never wait
+// for each other.
 #include "CNablaKernels.h"
 #include "cpu.h"
 #include "gemm_internal.h"
@@ -11,15 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef NABLA_KC
+// KC is the same for every kernel, so every kernel sums each element's products in the same
+// groups and order: results do not depend on the CPU. MC is a multiple of both tiles' mr.
 #define NABLA_KC 256
-#endif
-#ifndef NABLA_MC
 #define NABLA_MC 144
-#endif
-#ifndef NABLA_NC
-#define NABLA_NC 2048
-#endif
+#define NABLA_NC 2048  /* the largest B block; nc_block() picks the size for this CPU's L2 */
 
 // MARK: kernel choice
 
@@ -145,6 +143,8 @@ static long nc_block(void) {
     return nc;
 }
 
+/// The A pack buffer holds an MC x KC block, or one k x MR_MAX edge panel for k up to 6144.
+#define NABLA_PACK_A_FLOATS (NABLA_MR_MAX * 6144)
 static _Thread_local float *t_pack_a = 0;
 static _Thread_local float *t_pack_b = 0;
 
@@ -201,15 +201,16 @@ static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, con
 static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
                          const float *b, long ldb, int accumulate, float *c, long ldc) {
     if (!t_pack_a) {
-        t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_MC * NABLA_KC);
+        t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_PACK_A_FLOATS);
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
     }
     const nabla_gemm_tile t = tile();
     const long mr = t.mr, nr = t.nr;
     // Few rows of A (a small batch) or small operands: packing B would cost as much as the product.
-    // (The edge panels of A are packed into t_pack_a, which holds MC x KC floats: k must fit.)
+    // (An edge panel of A, k x MR floats, and of B, k x NR, must fit the pack buffers. The test uses
+    // the largest tile, so every kernel takes the same path and sums in the same order.)
     if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) ||
-        (m <= 48 && k * nr <= NABLA_KC * NABLA_NC && k * mr <= NABLA_MC * NABLA_KC)) {
+        (m <= 48 && k * NABLA_NR_MAX <= NABLA_KC * NABLA_NC && k * NABLA_MR_MAX <= NABLA_PACK_A_FLOATS)) {
         sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
         return;
     }

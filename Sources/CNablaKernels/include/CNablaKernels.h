@@ -15,7 +15,7 @@ extern "C" {
 
 // MARK: CPU features
 
-/// Name of the GEMM micro-kernel chosen for this CPU ("avx2-fma-6x16", "neon-6x16" or "portable-6x16").
+/// Name of the GEMM micro-kernel chosen for this CPU ("avx512f-12x32", "avx2-fma-6x16", "neon-6x16" or "portable-6x16").
 const char *nabla_gemm_kernel_name(void);
 
 /// Force the portable kernel (for tests that compare kernels); 0 restores automatic choice.
