@@ -50,3 +50,20 @@ void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, lon
     long grain = per_row > 0 ? 16384 / per_row : 1;
     nabla_parallel_for(n * oh, grain < 1 ? 1 : grain, 1, maxpool_rows_dispatch, &job);
 }
+
+typedef struct {
+    const float *g; float *dx; const int32_t *win;
+    long per_image;
+} maxpool_backward_job;
+
+/// Windows of one image may overlap (stride below the window), images never do: one thread per image.
+static void maxpool_backward_images(void *ctx, long begin, long end) {
+    const maxpool_backward_job *j = (const maxpool_backward_job *)ctx;
+    for (long i = begin * j->per_image; i < end * j->per_image; i++) j->dx[j->win[i]] += j->g[i];
+}
+
+void nabla_maxpool2d_backward_f32(const float *g, float *dx, const int32_t *winners, long n, long per_image) {
+    maxpool_backward_job job = {g, dx, winners, per_image};
+    long grain = per_image > 0 ? 16384 / per_image : 1;
+    nabla_parallel_for(n, grain < 1 ? 1 : grain, 1, maxpool_backward_images, &job);
+}

@@ -64,42 +64,62 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2D
     let cg = c / groups, fg = f / groups, k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
     let out = Tensor(uninitializedShape: [n, oh, ow, f], dtype: x.dtype)
     let cols = Tensor(uninitializedShape: [m, k], dtype: x.dtype)
+    if let bias {
+        nablaPrecondition(bias.shape == [f] && bias.dtype == x.dtype, "conv2d: bias must be [\(f)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
+        // Every output row starts as the bias; the GEMMs then add the patches · kernel onto it.
+        nabla_fill_rows(bias.rawPointer, out.rawPointer, m, f * x.dtype.byteSize)
+    }
     for grp in 0..<groups {
         Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg)
-        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0)
+        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: bias == nil ? 0 : 1)
     }
-    if let bias {
-        nablaPrecondition(bias.shape == [f], "conv2d: bias must be [\(f)], got \(bias.shape)")
-        // The raw kernel: the bias gradient is part of the convolution's own backward closure.
-        return record(Tensor.binaryKernel(.add, out, bias), x, w, bias, geometry: g, groups: groups)
-    }
-    return record(out, x, w, nil, geometry: g, groups: groups)
+    // With one group the patches are still those of the input: the kernel gradient reuses them
+    // instead of gathering them again (unless they are large enough that memory matters more).
+    let keep = groups == 1 && m * k <= Conv2DPatches.keepLimit
+    return record(out, x, w, bias, patches: keep ? cols : nil, geometry: g, groups: groups)
 }
 
-private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry, groups: Int) -> Tensor {
+/// How many patch values a convolution may keep from its forward pass for its backward pass.
+enum Conv2DPatches {
+    static let keepLimit = 1 << 25   // 128 MiB of float32
+}
+
+private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, patches: Tensor?, geometry g: Conv2DGeometry,
+                    groups: Int) -> Tensor {
     let inputs = bias.map { [x, w, $0] } ?? [x, w]
     guard isGradEnabled, inputs.contains(where: { $0.requiresGrad }) else { return out }
     let xs = x.detached(), ws = w.detached()
+    let kept = w.requiresGrad ? patches : nil
     return out.recorded("conv2d", inputs) { gOut in
         let (n, h, wd, c) = (xs.shape[0], xs.shape[1], xs.shape[2], xs.shape[3])
         let f = ws.shape[3], cg = c / groups, fg = f / groups
         let (oh, ow) = (gOut.shape[1], gOut.shape[2])
         let k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
-        let cols = Tensor(uninitializedShape: [m, k], dtype: xs.dtype)
-        let dw = x.requiresGrad || w.requiresGrad ? Tensor.zeros(ws.shape, dtype: ws.dtype) : nil
+        var cols = kept ?? Tensor(uninitializedShape: [m, k], dtype: xs.dtype)
+        // Each group's GEMM writes its own columns of the kernel gradient whole (beta 0).
+        let dw = w.requiresGrad ? Tensor(uninitializedShape: ws.shape, dtype: ws.dtype) : nil
         let dx = x.requiresGrad ? Tensor.zeros([n, h, wd, c], dtype: xs.dtype) : nil
         for grp in 0..<groups {
-            if w.requiresGrad {
-                Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg)
-                gemmStrided(cols, 0, true, gOut, grp * fg, false, dw!, grp * fg, m: k, n: fg, k: m, lda: k, ldb: f, ldc: f, beta: 0)
+            if let dw {
+                if kept == nil { Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg) }
+                gemmStrided(cols, 0, true, gOut, grp * fg, false, dw, grp * fg, m: k, n: fg, k: m, lda: k, ldb: f, ldc: f, beta: 0)
             }
             if let dx {
+                if kept != nil { cols = Tensor(uninitializedShape: [m, k], dtype: xs.dtype) }   // the kept patches are not ours to overwrite
                 gemmStrided(gOut, grp * fg, false, ws, grp * fg, true, cols, 0, m: m, n: k, k: fg, lda: f, ldb: f, ldc: k, beta: 0)
                 Im2Col.scatterAdd(cols, dx, g, channelOffset: grp * cg, channels: cg)
             }
         }
-        var grads: [Tensor?] = [dx, w.requiresGrad ? dw : nil]
-        if bias != nil { grads.append(gOut.sum(axes: [0, 1, 2])) }
+        var grads: [Tensor?] = [dx, dw]
+        if bias != nil {
+            if gOut.dtype == .float32 {
+                let db = Tensor(uninitializedShape: [f], dtype: .float32)
+                nabla_column_sums_f32(gOut.pointer(Float.self), m, f, db.pointer(Float.self))
+                grads.append(db)
+            } else {
+                grads.append(gOut.sum(axes: [0, 1, 2]))
+            }
+        }
         return grads
     }
 }
