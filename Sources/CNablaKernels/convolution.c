@@ -13,12 +13,23 @@ typedef struct {
 #define NABLA_IM2COL_BODY                                                                     \
     const im2col_job *j = (const im2col_job *)ctx;                                            \
     const long cg = j->cg, k = j->kh * j->kw * cg;                                            \
+    /* taps of a kernel row are contiguous in x with all channels and no horizontal dilation */ \
+    const long run = (cg == j->c && j->dw == 1) ? j->kw * cg : 0;                             \
     for (long r = begin; r < end; r++) {                                                      \
         long b = r / j->oh, oy = r % j->oh;                                                   \
         for (long ox = 0; ox < j->ow; ox++) {                                                 \
             float *restrict col = j->cols + ((b * j->oh + oy) * j->ow + ox) * k;              \
             for (long i = 0; i < j->kh; i++) {                                                \
                 long iy = oy * j->sh - j->pt + i * j->dh;                                     \
+                long ix0 = ox * j->sw - j->pl;                                                \
+                if (run && iy >= 0 && iy < j->h && ix0 >= 0 && ix0 + j->kw <= j->w) {         \
+                    /* the whole kernel row is inside: its taps are one run of kw·c floats */ \
+                    float *restrict src = j->x + ((b * j->h + iy) * j->w + ix0) * j->c;       \
+                    if (j->scatter) { for (long e = 0; e < run; e++) src[e] += col[e]; }      \
+                    else { for (long e = 0; e < run; e++) col[e] = src[e]; }                  \
+                    col += run;                                                               \
+                    continue;                                                                 \
+                }                                                                             \
                 for (long q = 0; q < j->kw; q++, col += cg) {                                 \
                     long ix = ox * j->sw - j->pl + q * j->dw;                                 \
                     if (iy < 0 || iy >= j->h || ix < 0 || ix >= j->w) {                       \

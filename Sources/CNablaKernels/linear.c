@@ -32,7 +32,31 @@ static void colsum_range(void *ctx, long begin, long end) {
     column_sums_dispatch(j->g, j->rows, j->n, begin, end, j->out);
 }
 
+/// Rows per partial sum when a tall matrix is summed in blocks of rows.
+#define NABLA_COLSUM_BLOCK 2048
+
+/// Block `b` of rows summed into partials row b (the thread pool's unit is a block).
+static void colsum_blocks(void *ctx, long begin, long end) {
+    const colsum_job *j = (const colsum_job *)ctx;
+    for (long b = begin; b < end; b++) {
+        long r0 = b * NABLA_COLSUM_BLOCK, r1 = r0 + NABLA_COLSUM_BLOCK < j->rows ? r0 + NABLA_COLSUM_BLOCK : j->rows;
+        column_sums_dispatch(j->g + r0 * j->n, r1 - r0, j->n, 0, j->n, j->out + b * j->n);
+    }
+}
+
 void nabla_column_sums_f32(const float *g, long rows, long n, float *out) {
+    long blocks = (rows + NABLA_COLSUM_BLOCK - 1) / NABLA_COLSUM_BLOCK;
+    if (blocks >= 4 && n <= 1024) {
+        // Tall and narrow (a convolution's bias gradient: every pixel of the batch a row): splitting
+        // columns would leave threads idle or sharing cache lines; sum fixed blocks of rows instead,
+        // then the partials in order (the same result for any thread count).
+        float *partial = (float *)nabla_alloc(sizeof(float) * (size_t)(blocks * n));
+        colsum_job job = {g, partial, rows, n};
+        nabla_parallel_for(blocks, 1, 1, colsum_blocks, &job);
+        column_sums_dispatch(partial, blocks, n, 0, n, out);
+        nabla_free(partial, sizeof(float) * (size_t)(blocks * n));
+        return;
+    }
     colsum_job job = {g, out, rows, n};
     long per = 32768 / (rows > 0 ? rows : 1);
     per = (per + 15) / 16 * 16;
