@@ -381,6 +381,43 @@ static void sgemm_range(void *ctx, long begin, long end) {
     }
 }
 
+/// Depth of each partial product of a split-k GEMM: fixed (not per thread), so the sums and their
+/// order do not depend on the number of threads.
+#define NABLA_SPLIT_K 2048
+
+typedef struct {
+    const sgemm_job *job;
+    float *partial;  // one m x n product per chunk of k
+} split_k_job;
+
+static void split_k_chunks(void *ctx, long begin, long end) {
+    const split_k_job *s = (const split_k_job *)ctx;
+    const sgemm_job *j = s->job;
+    for (long ch = begin; ch < end; ch++) {
+        long p0 = ch * NABLA_SPLIT_K, kc = j->k - p0 < NABLA_SPLIT_K ? j->k - p0 : NABLA_SPLIT_K;
+        const float *a = j->ta ? j->a + p0 * j->lda : j->a + p0;
+        const float *b = j->tb ? j->b + p0 : j->b + p0 * j->ldb;
+        sgemm_serial(j->ta, j->tb, j->m, j->n, kc, j->alpha, a, j->lda, b, j->ldb, 0, s->partial + ch * j->m * j->n, j->n);
+    }
+}
+
+/// C (+)= the chunks' products, computed in parallel and added in order.
+static void sgemm_split_k(const sgemm_job *j) {
+    long chunks = (j->k + NABLA_SPLIT_K - 1) / NABLA_SPLIT_K, size = j->m * j->n;
+    float *partial = (float *)nabla_alloc(sizeof(float) * (size_t)(chunks * size));
+    split_k_job s = {j, partial};
+    nabla_parallel_for(chunks, 1, 1, split_k_chunks, &s);
+    for (long i = 0; i < j->m; i++) {
+        float *row = j->c + i * j->ldc;
+        for (long x = 0; x < j->n; x++) {
+            float sum = partial[i * j->n + x];
+            for (long ch = 1; ch < chunks; ch++) sum += partial[ch * size + i * j->n + x];
+            row[x] = j->accumulate ? row[x] + sum : sum;
+        }
+    }
+    nabla_free(partial, sizeof(float) * (size_t)(chunks * size));
+}
+
 void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
@@ -402,6 +439,13 @@ void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     // Below ~100k multiply-adds a second thread costs more to wake than it saves.
     if (work < 98304.0) {
         sgemm_range(&job, 0, units);
+        return;
+    }
+    // C too small to give two threads a tile each of the largest kernel, but a long reduction
+    // (the first convolution's kernel gradient: 9 x 32 over every pixel of the batch): split k.
+    int narrow = job.split_n ? n < 2 * NABLA_NR_MAX : m < 2 * NABLA_MR_MAX;
+    if (narrow && !(m <= 4 && !trans_b) && k >= 2 * NABLA_SPLIT_K) {
+        sgemm_split_k(&job);
         return;
     }
     const nabla_gemm_tile t = tile();

@@ -23,6 +23,8 @@ struct GemmTests {
         }
         out.append(Case(m: 37, n: 45, k: 29, ta: false, tb: false, alpha: 0.5, beta: 1))
         out.append(Case(m: 37, n: 45, k: 29, ta: true, tb: true, alpha: -2, beta: 0.25))
+        // A small C over a long reduction is split along k (a first convolution's kernel gradient); with beta 1.
+        out.append(Case(m: 9, n: 32, k: 5000, ta: true, tb: false, alpha: 0.5, beta: 1))
         // More columns than one packed block of B holds (NC is 512-2048, from the L2 size): a ragged second block.
         out.append(Case(m: 1100, n: 2090, k: 40, ta: false, tb: true, alpha: 1, beta: 1))
         return out

@@ -105,9 +105,10 @@ void nabla_relu_backward_f32(const float *x, const float *g, float *dx, long n);
 /// (top, left); writes the output [n, oh, ow, c] and each winner's flat input index.
 void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, long h, long w, long c, long oh, long ow,
                          long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl);
-/// The max-pooling gradient: dx[winners[i]] += g[i] for each of n images' per_image outputs
-/// (dx must be zeroed first).
-void nabla_maxpool2d_backward_f32(const float *g, float *dx, const int32_t *winners, long n, long per_image);
+/// The max-pooling gradient: dx (n images of input_per_image values, need not be initialised) is
+/// zero except dx[winners[i]] += g[i] for each image's per_image outputs.
+void nabla_maxpool2d_backward_f32(const float *g, float *dx, const int32_t *winners, long n, long per_image,
+                                  long input_per_image);
 
 /// Copies one row of `bytes` bytes into each of `rows` consecutive rows of out (threaded when large).
 void nabla_fill_rows(const void *row, void *out, long rows, long bytes);

@@ -28,11 +28,15 @@ public func pool2d(_ x: Tensor, _ kind: PoolKind, geometry g: Conv2DGeometry) ->
     else { poolForward(x.pointer(Double.self), out.pointer(Double.self), winners?.pointer(Int32.self), x.shape, g, kind) }
     let shape = x.shape
     return out.recorded("pool2d", x) { gOut in
-        let dx = Tensor.zeros(shape, dtype: gOut.dtype)
         if gOut.dtype == .float32 && kind == .max {
+            let dx = Tensor(uninitializedShape: shape, dtype: .float32)
+            let images = Swift.max(shape[0], 1)
             nabla_maxpool2d_backward_f32(gOut.pointer(Float.self), dx.pointer(Float.self), winners!.pointer(Int32.self), shape[0],
-                                         gOut.count / Swift.max(shape[0], 1))
-        } else if gOut.dtype == .float32 { poolBackward(gOut.pointer(Float.self), dx.pointer(Float.self), winners?.pointer(Int32.self), shape, g, kind) }
+                                         gOut.count / images, dx.count / images)
+            return [dx]
+        }
+        let dx = Tensor.zeros(shape, dtype: gOut.dtype)
+        if gOut.dtype == .float32 { poolBackward(gOut.pointer(Float.self), dx.pointer(Float.self), winners?.pointer(Int32.self), shape, g, kind) }
         else { poolBackward(gOut.pointer(Double.self), dx.pointer(Double.self), winners?.pointer(Int32.self), shape, g, kind) }
         return [dx]
     }
