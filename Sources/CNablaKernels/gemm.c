@@ -148,6 +148,14 @@ static long nc_block(void) {
 static _Thread_local float *t_pack_a = 0;
 static _Thread_local float *t_pack_b = 0;
 
+/// max(0, C) over a finished tile (the ReLU epilogue), exactly as nabla_relu_f32 computes it.
+static inline void relu_tile(float *c, long ldc, long rows, long cols) {
+    for (long r = 0; r < rows; r++) {
+        float *row = c + r * ldc;
+        for (long j = 0; j < cols; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+    }
+}
+
 /// Writes (or adds) the valid rows x cols corner of a full tile computed into `edge`.
 static inline void store_edge(const float *edge, long nr, float *c, long ldc, long rows, long cols, int accumulate) {
     for (long r = 0; r < rows; r++)
@@ -159,7 +167,7 @@ static inline void store_edge(const float *edge, long nr, float *c, long ldc, lo
 /// kernel reads A in place (either orientation) and B in place when it is not transposed; only
 /// the edge panels (and a transposed B) are copied into small zero-padded buffers.
 static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *b, long ldb, int accumulate, float *c, long ldc) {
+                        const float *b, long ldb, int accumulate, int relu, float *c, long ldc) {
     const nabla_gemm_tile t = tile();
     const long mr = t.mr, nr = t.nr;
     float *pb = t_pack_b, *pa = t_pack_a;
@@ -193,13 +201,14 @@ static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, con
                 t.fn(k, pa, 1, mr, bp, rs_b, edge, nr, 0);
                 store_edge(edge, nr, cp, ldc, rows, cols, accumulate);
             }
+            if (relu) relu_tile(cp, ldc, rows, cols);
         }
     }
 }
 
 
 static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
-                         const float *b, long ldb, int accumulate, float *c, long ldc) {
+                         const float *b, long ldb, int accumulate, int relu, float *c, long ldc) {
     if (!t_pack_a) {
         t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_PACK_A_FLOATS);
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
@@ -211,7 +220,7 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
     // the largest tile, so every kernel takes the same path and sums in the same order.)
     if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) ||
         (m <= 48 && k * NABLA_NR_MAX <= NABLA_KC * NABLA_NC && k * NABLA_MR_MAX <= NABLA_PACK_A_FLOATS)) {
-        sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, c, ldc);
+        sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, relu, c, ldc);
         return;
     }
     float *pa = t_pack_a, *pb = t_pack_b;
@@ -225,7 +234,7 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
         long nc = n - jc < nc_max ? n - jc : nc_max;
         for (long pc = 0; pc < k; pc += NABLA_KC) {
             long kc = k - pc < NABLA_KC ? k - pc : NABLA_KC;
-            int acc = accumulate || pc > 0;
+            int acc = accumulate || pc > 0, last = pc + kc >= k;
             pack_b(tb, b, ldb, pc, jc, kc, nc, nr, pb);
             for (long ic = 0; ic < m; ic += NABLA_MC) {
                 long mc = m - ic < NABLA_MC ? m - ic : NABLA_MC;
@@ -255,6 +264,7 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
                             t.fn(kc, ap, rs, cs, bp, nr, edge, nr, 0);
                             store_edge(edge, nr, cp, ldc, rows, cols, acc);
                         }
+                        if (relu && last) relu_tile(cp, ldc, rows, cols);   // while the tile is in L1
                     }
                 }
             }
@@ -270,7 +280,7 @@ void nabla_sgemm_serial(int trans_a, int trans_b, long m, long n, long k, float 
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
         return;
     }
-    sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta != 0.0f, c, ldc);
+    sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta != 0.0f, 0, c, ldc);
 }
 
 // MARK: few rows (matrix-vector products)
@@ -359,7 +369,7 @@ static void gemv_rows(int ta, long m, long n, long k, float alpha, const float *
 // MARK: threaded entry point
 
 typedef struct {
-    int ta, tb, split_n, accumulate;
+    int ta, tb, split_n, accumulate, relu;
     long m, n, k, lda, ldb, ldc;
     float alpha;
     const float *a, *b;
@@ -370,14 +380,15 @@ static void sgemm_range(void *ctx, long begin, long end) {
     const sgemm_job *j = (const sgemm_job *)ctx;
     if (j->m <= 4 && !j->tb) {
         gemv_rows(j->ta, j->m, end - begin, j->k, j->alpha, j->a, j->lda, j->b + begin, j->ldb, j->accumulate, j->c + begin, j->ldc);
+        if (j->relu) relu_tile(j->c + begin, j->ldc, j->m, end - begin);
         return;
     }
     if (j->split_n) {
         const float *b = j->tb ? j->b + begin * j->ldb : j->b + begin;
-        sgemm_serial(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->accumulate, j->c + begin, j->ldc);
+        sgemm_serial(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->accumulate, j->relu, j->c + begin, j->ldc);
     } else {
         const float *a = j->ta ? j->a + begin : j->a + begin * j->lda;
-        sgemm_serial(j->ta, j->tb, end - begin, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->accumulate, j->c + begin * j->ldc, j->ldc);
+        sgemm_serial(j->ta, j->tb, end - begin, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->accumulate, j->relu, j->c + begin * j->ldc, j->ldc);
     }
 }
 
@@ -397,7 +408,7 @@ static void split_k_chunks(void *ctx, long begin, long end) {
         long p0 = ch * NABLA_SPLIT_K, kc = j->k - p0 < NABLA_SPLIT_K ? j->k - p0 : NABLA_SPLIT_K;
         const float *a = j->ta ? j->a + p0 * j->lda : j->a + p0;
         const float *b = j->tb ? j->b + p0 : j->b + p0 * j->ldb;
-        sgemm_serial(j->ta, j->tb, j->m, j->n, kc, j->alpha, a, j->lda, b, j->ldb, 0, s->partial + ch * j->m * j->n, j->n);
+        sgemm_serial(j->ta, j->tb, j->m, j->n, kc, j->alpha, a, j->lda, b, j->ldb, 0, 0, s->partial + ch * j->m * j->n, j->n);
     }
 }
 
@@ -412,7 +423,8 @@ static void sgemm_split_k(const sgemm_job *j) {
         for (long x = 0; x < j->n; x++) {
             float sum = partial[i * j->n + x];
             for (long ch = 1; ch < chunks; ch++) sum += partial[ch * size + i * j->n + x];
-            row[x] = j->accumulate ? row[x] + sum : sum;
+            sum = j->accumulate ? row[x] + sum : sum;
+            row[x] = j->relu && !(sum > 0.0f) ? 0.0f : sum;
         }
     }
     nabla_free(partial, sizeof(float) * (size_t)(chunks * size));
@@ -420,6 +432,11 @@ static void sgemm_split_k(const sgemm_job *j) {
 
 void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    nabla_sgemm_relu(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+}
+
+void nabla_sgemm_relu(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, float beta, float *c, long ldc, int relu) {
     if (m <= 0 || n <= 0) return;
     int accumulate = 1;
     if (beta == 0.0f) {
@@ -431,9 +448,10 @@ void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     if (k <= 0 || alpha == 0.0f) {
         if (!accumulate)
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+        if (relu) relu_tile(c, ldc, m, n);
         return;
     }
-    sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, m, n, k, lda, ldb, ldc, alpha, a, b, c};
+    sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, relu, m, n, k, lda, ldb, ldc, alpha, a, b, c};
     double work = (double)m * (double)n * (double)k;
     long units = job.split_n ? n : m;
     // Below ~100k multiply-adds a second thread costs more to wake than it saves.

@@ -96,6 +96,33 @@ struct ConvolutionTests {
         }
     }
 
+    /// The ReLU applied in the GEMM's tile store gives exactly relu(op) in float32 (values and
+    /// gradients), and its gradient matches finite differences in float64.
+    @Test("conv2d and linear with the fused ReLU equal the ReLU of the plain op")
+    func fusedReLU() {
+        let rng = RandomGenerator(seed: 21)
+        let x = Tensor.randomNormal([3, 9, 8, 4], dtype: .float64, generator: rng)
+        let w = Tensor.randomNormal([3, 3, 4, 40], dtype: .float64, generator: rng)
+        let b = Tensor.randomNormal([40], dtype: .float64, generator: rng)
+        let lw = Tensor.randomNormal([40, 37], dtype: .float64, generator: rng), lb = Tensor.randomNormal([37], dtype: .float64, generator: rng)
+        let g = Conv2DGeometry(kernel: (3, 3), padding: (1, 1, 1, 1))
+        func network(fused: Bool) -> ([Tensor]) -> Tensor {
+            { t in
+                let h = fused ? conv2d(t[0], t[1], t[2], geometry: g, relu: true) : Nabla.relu(conv2d(t[0], t[1], t[2], geometry: g))
+                let y = fused ? linear(h, t[3], t[4], relu: true) : Nabla.relu(linear(h, t[3], t[4]))
+                return (y * Tensor.linspace(0.5, 1.5, count: y.count, dtype: y.dtype).reshaped(y.shape)).sum()
+            }
+        }
+        let inputs32 = [x, w, b, lw, lb].map { $0.cast(to: .float32) }
+        let fused = valueAndGradient(at: inputs32, of: network(fused: true))
+        let plain = valueAndGradient(at: inputs32, of: network(fused: false))
+        #expect(fused.value.item(Double.self) == plain.value.item(Double.self))
+        for (a, c) in zip(fused.gradients, plain.gradients) { #expect(a.toArray(Float.self) == c.toArray(Float.self)) }
+        // Small enough that no finite-difference step crosses a ReLU's kink.
+        let small = [[1, 4, 3, 2], [3, 3, 2, 3], [3], [3, 5], [5]].map { Tensor.randomNormal($0, dtype: .float64, generator: rng) }
+        #expect(finiteDifferenceError(small, network(fused: true)) < 1e-6)
+    }
+
     @Test("layers: Conv2D same padding, Conv1D, pooling 1D/2D, global pooling, upsampling, zero padding, spatial dropout")
     func layers() {
         let x = Tensor.randomNormal([2, 9, 7, 3])

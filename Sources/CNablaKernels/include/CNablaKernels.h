@@ -61,6 +61,10 @@ static inline void nabla_set_grad_enabled(int enabled) { nabla_tls_grad_disabled
 void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
+/// nabla_sgemm followed by C = max(0, C), applied to each register tile as it is finished (while it
+/// is in L1) instead of in a second pass over C: a layer's ReLU fused into its GEMM.
+void nabla_sgemm_relu(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, float beta, float *c, long ldc, int relu);
 
 /// The Float64 counterpart of `nabla_sgemm` (blocked, portable; used for gradient checks).
 void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,

@@ -50,7 +50,9 @@ public struct Conv2DGeometry: Sendable, Equatable {
 ///   - bias: [filters], or nil.
 ///   - g: the geometry: window, strides, dilation and padding.
 ///   - groups: channel groups convolved separately.
-public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1) -> Tensor {
+///   - relu: apply max(0, ·) to the result inside the GEMM (each output tile as it is finished),
+///     instead of in a second pass.
+public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1, relu: Bool = false) -> Tensor {
     nablaPrecondition(x.rank == 4, "conv2d: input must be [batch, height, width, channels], got \(x.shape)")
     nablaPrecondition(w.rank == 4, "conv2d: kernel must be [kh, kw, channels/groups, filters], got \(w.shape)")
     nablaPrecondition(x.dtype == w.dtype && x.dtype.isFloatingPoint, "conv2d: dtypes \(x.dtype) and \(w.dtype)")
@@ -71,12 +73,13 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2D
     }
     for grp in 0..<groups {
         Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg)
-        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: bias == nil ? 0 : 1)
+        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: bias == nil ? 0 : 1,
+                    relu: relu)
     }
     // With one group the patches are still those of the input: the kernel gradient reuses them
     // instead of gathering them again (unless they are large enough that memory matters more).
     let keep = groups == 1 && m * k <= Conv2DPatches.keepLimit
-    return record(out, x, w, bias, patches: keep ? cols : nil, geometry: g, groups: groups)
+    return record(out, x, w, bias, patches: keep ? cols : nil, geometry: g, groups: groups, relu: relu)
 }
 
 /// How many patch values a convolution may keep from its forward pass for its backward pass.
@@ -85,12 +88,14 @@ enum Conv2DPatches {
 }
 
 private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, patches: Tensor?, geometry g: Conv2DGeometry,
-                    groups: Int) -> Tensor {
+                    groups: Int, relu: Bool) -> Tensor {
     let inputs = bias.map { [x, w, $0] } ?? [x, w]
     guard isGradEnabled, inputs.contains(where: { $0.requiresGrad }) else { return out }
     let xs = x.detached(), ws = w.detached()
     let kept = w.requiresGrad ? patches : nil
-    return out.recorded("conv2d", inputs) { gOut in
+    let y = relu ? out.detached() : nil
+    return out.recorded(relu ? "conv2d_relu" : "conv2d", inputs) { upstream in
+        let gOut = y.map { fusedReLUGradient(upstream, output: $0) } ?? upstream
         let (n, h, wd, c) = (xs.shape[0], xs.shape[1], xs.shape[2], xs.shape[3])
         let f = ws.shape[3], cg = c / groups, fg = f / groups
         let (oh, ow) = (gOut.shape[1], gOut.shape[2])

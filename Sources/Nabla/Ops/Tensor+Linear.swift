@@ -4,13 +4,16 @@ import CNablaKernels
 /// backward pass computes all three gradients from one closure. The layer behind `Dense`.
 ///
 /// ```swift
-/// let y = linear(x, weight, bias)     // x: [batch, in], weight: [in, out], bias: [out]
+/// let y = linear(x, weight, bias)                 // x: [batch, in], weight: [in, out], bias: [out]
+/// let h = linear(x, weight, bias, relu: true)     // relu(x·W + b), the ReLU applied in the GEMM
 /// ```
 /// - Parameters:
 ///   - x: [..., in].
 ///   - weight: [in, out].
 ///   - bias: [out], or nil.
-public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
+///   - relu: apply max(0, ·) to the result inside the GEMM (each output tile as it is finished),
+///     instead of in a second pass.
+public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, relu: Bool = false) -> Tensor {
     nablaPrecondition(weight.rank == 2, "linear: weight must be [in, out], got \(weight.shape)")
     nablaPrecondition(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[0],
                       "linear: input \(x.shape) does not fit weight \(weight.shape): expected last dimension \(weight.shape[0])")
@@ -24,12 +27,13 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
         // Every output row starts as the bias; the GEMM then adds x·W onto it.
         nabla_fill_rows(bias.rawPointer, out.rawPointer, rows, n * x.dtype.byteSize)
     }
-    gemmStrided(x, 0, false, weight, 0, false, out, 0, m: rows, n: n, k: k, lda: k, ldb: n, ldc: n, beta: bias == nil ? 0 : 1)
+    gemmStrided(x, 0, false, weight, 0, false, out, 0, m: rows, n: n, k: k, lda: k, ldb: n, ldc: n, beta: bias == nil ? 0 : 1, relu: relu)
     guard isGradEnabled, x.node != nil || weight.node != nil || bias?.node != nil else { return out }
     let xs = x.detached(), ws = weight.detached()
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return out.recorded("linear", inputs) { g in
-        let g2 = g.viewed([rows, n]), x2 = xs.viewed([rows, k])
+    let y = relu ? out.detached() : nil
+    return out.recorded(relu ? "linear_relu" : "linear", inputs) { g in
+        let g2 = (y.map { fusedReLUGradient(g, output: $0) } ?? g).viewed([rows, n]), x2 = xs.viewed([rows, k])
         let dx = x.node == nil ? nil : Tensor.gemm(g2, transposeA: false, ws, transposeB: true).viewed(xs.shape)
         let dw = weight.node == nil ? nil : Tensor.gemm(x2, transposeA: true, g2, transposeB: false)
         var grads: [Tensor?] = [dx, dw]

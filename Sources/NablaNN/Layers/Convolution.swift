@@ -86,7 +86,10 @@ public final class Conv2D: Layer {
 
     public override func forward(_ x: Tensor) -> Tensor {
         nablaPrecondition(x.rank == 4, "\(name): expected input shape (None, height, width, channels), got \(x.shape)")
-        return activation(conv2d(x, kernel!.value, bias?.value, geometry: geometry(x.shape[1], x.shape[2]), groups: groups))
+        let g = geometry(x.shape[1], x.shape[2])
+        // ReLU, the usual case, is applied inside the convolution's GEMM as each output tile is finished.
+        if activation == .relu { return conv2d(x, kernel!.value, bias?.value, geometry: g, groups: groups, relu: true) }
+        return activation(conv2d(x, kernel!.value, bias?.value, geometry: g, groups: groups))
     }
 
     /// A PyTorch Conv2d weight [filters, channels/groups, kh, kw] in Nabla's layout [kh, kw, channels/groups, filters].

@@ -56,6 +56,8 @@ public final class Dense: Layer {
         guard let kernel else { fatalError("\(name): used before it was built") }
         nablaPrecondition(x.shape.last == kernel.shape[0],
                    "\(name): expected input shape \(kerasShape([nil] + [kernel.shape[0]])) (last dimension \(kernel.shape[0])), got \(x.shape)")
+        // ReLU, the usual case, is applied inside the GEMM as each output tile is finished.
+        if activation == .relu { return linear(x, kernel.value, bias?.value, relu: true) }
         return activation(linear(x, kernel.value, bias?.value))
     }
 
