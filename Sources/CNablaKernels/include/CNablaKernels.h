@@ -156,6 +156,9 @@ void nabla_cross_entropy_backward_f32(const float *z, const int32_t *labels, con
                                       long n, long c, int has_ignore, int32_t ignore);
 /// out[j] = Σ_r g[r·n + j]: the bias gradient of a linear layer.
 void nabla_column_sums_f32(const float *g, long rows, long n, float *out);
+/// The gradient through a fused ReLU and the bias gradient in one pass: dg = g where y > 0 (else 0),
+/// sums = the column sums of dg (the same values as nabla_relu_backward_f32 then nabla_column_sums_f32).
+void nabla_relu_backward_column_sums_f32(const float *y, const float *g, float *dg, long rows, long n, float *sums);
 /// out[i] = Σ_c a[i,c]·b[i,c] for rows × d matrices (rowDot).
 void nabla_row_dot_f32(const float *a, const float *b, float *out, long rows, long d);
 /// out[i,c] = g[i]·v[i,c] (rowDot's gradient).

@@ -22,8 +22,27 @@ func gemmStrided(_ a: Tensor, _ aOff: Int, _ ta: Bool, _ b: Tensor, _ bOff: Int,
     }
 }
 
-/// The gradient through a ReLU fused into an op, from the op's output (positive exactly where its
-/// input was).
-func fusedReLUGradient(_ g: Tensor, output y: Tensor) -> Tensor {
-    UnaryFunction.gradient(.relu, x: y, y: y, g: g)
+/// What the backward pass of a GEMM op with a fused epilogue (bias, then optionally ReLU) starts
+/// from: the upstream gradient `g` taken back through the ReLU (from the op's output `y`, positive
+/// exactly where its input was) as a [rows, n] matrix, and the bias gradient (its column sums) when
+/// there is a bias. For float32 with both, one pass over the gradient does the two.
+/// - Parameters:
+///   - g: the gradient of the op's output, rows·n values.
+///   - y: the op's output when it applied a ReLU, else nil.
+///   - rows: rows of the output matrix (every leading dimension of the output together).
+///   - n: columns of the output matrix.
+///   - bias: whether the op added a bias (then its gradient is returned).
+func epilogueGradients(_ g: Tensor, reluOutput y: Tensor?, rows: Int, columns n: Int, bias: Bool) -> (g: Tensor, bias: Tensor?) {
+    if g.dtype == .float32, let y, bias {
+        let dg = Tensor(uninitializedShape: [rows, n], dtype: .float32), db = Tensor(uninitializedShape: [n], dtype: .float32)
+        nabla_relu_backward_column_sums_f32(y.pointer(Float.self), g.pointer(Float.self), dg.pointer(Float.self), rows, n,
+                                            db.pointer(Float.self))
+        return (dg, db)
+    }
+    let dg = (y.map { UnaryFunction.gradient(.relu, x: $0, y: $0, g: g) } ?? g).viewed([rows, n])
+    guard bias else { return (dg, nil) }
+    guard dg.dtype == .float32 else { return (dg, dg.sum(axes: [0])) }
+    let db = Tensor(uninitializedShape: [n], dtype: .float32)
+    nabla_column_sums_f32(dg.pointer(Float.self), rows, n, db.pointer(Float.self))
+    return (dg, db)
 }

@@ -95,11 +95,11 @@ private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, pa
     let kept = w.requiresGrad ? patches : nil
     let y = relu ? out.detached() : nil
     return out.recorded(relu ? "conv2d_relu" : "conv2d", inputs) { upstream in
-        let gOut = y.map { fusedReLUGradient(upstream, output: $0) } ?? upstream
         let (n, h, wd, c) = (xs.shape[0], xs.shape[1], xs.shape[2], xs.shape[3])
         let f = ws.shape[3], cg = c / groups, fg = f / groups
-        let (oh, ow) = (gOut.shape[1], gOut.shape[2])
+        let (oh, ow) = (upstream.shape[1], upstream.shape[2])
         let k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
+        let (gOut, db) = epilogueGradients(upstream, reluOutput: y, rows: m, columns: f, bias: bias != nil)
         var cols = kept ?? Tensor(uninitializedShape: [m, k], dtype: xs.dtype)
         // Each group's GEMM writes its own columns of the kernel gradient whole (beta 0).
         let dw = w.requiresGrad ? Tensor(uninitializedShape: ws.shape, dtype: ws.dtype) : nil
@@ -115,17 +115,7 @@ private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, pa
                 Im2Col.scatterAdd(cols, dx, g, channelOffset: grp * cg, channels: cg)
             }
         }
-        var grads: [Tensor?] = [dx, dw]
-        if bias != nil {
-            if gOut.dtype == .float32 {
-                let db = Tensor(uninitializedShape: [f], dtype: .float32)
-                nabla_column_sums_f32(gOut.pointer(Float.self), m, f, db.pointer(Float.self))
-                grads.append(db)
-            } else {
-                grads.append(gOut.sum(axes: [0, 1, 2]))
-            }
-        }
-        return grads
+        return bias == nil ? [dx, dw] : [dx, dw, db]
     }
 }
 

@@ -33,19 +33,10 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, relu: Bool = 
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     let y = relu ? out.detached() : nil
     return out.recorded(relu ? "linear_relu" : "linear", inputs) { g in
-        let g2 = (y.map { fusedReLUGradient(g, output: $0) } ?? g).viewed([rows, n]), x2 = xs.viewed([rows, k])
+        let (g2, db) = epilogueGradients(g, reluOutput: y, rows: rows, columns: n, bias: bias != nil)
+        let x2 = xs.viewed([rows, k])
         let dx = x.node == nil ? nil : Tensor.gemm(g2, transposeA: false, ws, transposeB: true).viewed(xs.shape)
         let dw = weight.node == nil ? nil : Tensor.gemm(x2, transposeA: true, g2, transposeB: false)
-        var grads: [Tensor?] = [dx, dw]
-        if bias != nil {
-            if g2.dtype == .float32 {
-                let db = Tensor(uninitializedShape: [n], dtype: .float32)
-                nabla_column_sums_f32(g2.pointer(Float.self), rows, n, db.pointer(Float.self))
-                grads.append(db)
-            } else {
-                grads.append(g2.sum(axes: [0]))
-            }
-        }
-        return grads
+        return bias == nil ? [dx, dw] : [dx, dw, db]
     }
 }
