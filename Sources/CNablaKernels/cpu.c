@@ -1,5 +1,10 @@
-// CPU feature detection, shared by every kernel that has an AVX2 variant.
+// CPU feature detection and the SIMD level every kernel chooses its variant by (GEMM micro-kernels
+// and the NABLA_VARIANTS loops alike), with one limit for comparing paths.
+#include "CNablaKernels.h"
 #include "cpu.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #if defined(__x86_64__)
 int nabla_cpu_has_avx2_fma(void) {
@@ -27,3 +32,30 @@ int nabla_cpu_has_avx512f(void) {
     return cached;
 }
 #endif
+
+/// The highest level kernels may use: NABLA_SIMD=portable|avx2|avx512 (neon is level 1), or a
+/// test's nabla_simd_limit; -1 until first read.
+static atomic_int g_simd_limit = -1;
+
+static int hardware_level(void) {
+#if defined(__x86_64__)
+    return nabla_cpu_has_avx512f() ? 2 : nabla_cpu_has_avx2_fma() ? 1 : 0;
+#elif defined(__aarch64__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int nabla_simd_level(void) {
+    int limit = atomic_load_explicit(&g_simd_limit, memory_order_relaxed);
+    if (limit < 0) {
+        const char *env = getenv("NABLA_SIMD");
+        limit = !env ? 2 : !strcmp(env, "portable") ? 0 : (!strcmp(env, "avx2") || !strcmp(env, "neon")) ? 1 : 2;
+        atomic_store(&g_simd_limit, limit);
+    }
+    int hw = hardware_level();
+    return limit < hw ? limit : hw;
+}
+
+void nabla_simd_limit(int level) { atomic_store(&g_simd_limit, level < 0 ? 0 : level > 2 ? 2 : level); }

@@ -9,4 +9,8 @@ int nabla_cpu_has_avx2_fma(void);
 int nabla_cpu_has_avx512f(void);
 #endif
 
+/// The SIMD level kernels use: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512F; the best the CPU
+/// has, unless NABLA_SIMD or nabla_simd_limit lowers it.
+int nabla_simd_level(void);
+
 #endif

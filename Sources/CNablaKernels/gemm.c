@@ -21,38 +21,20 @@
 
 // MARK: kernel choice
 
-/// The most capable kernel allowed: 0 portable, 1 AVX2 (or NEON), 2 AVX-512; tests lower it to check
-/// every path on a CPU that has them all.
-static atomic_int g_kernel_limit = -1;
-
-/// The limit: NABLA_GEMM_KERNEL=portable|avx2|avx512 (for comparing paths), else the best.
-static int kernel_limit(void) {
-    int limit = atomic_load_explicit(&g_kernel_limit, memory_order_relaxed);
-    if (limit >= 0) return limit;
-    const char *env = getenv("NABLA_GEMM_KERNEL");
-    limit = !env ? 2 : !strcmp(env, "portable") ? 0 : (!strcmp(env, "avx2") || !strcmp(env, "neon")) ? 1 : 2;
-    atomic_store(&g_kernel_limit, limit);
-    return limit;
-}
-
-static nabla_gemm_tile choose(int limit) {
+/// The micro-kernel for the SIMD level in force (nabla_simd_level: tests lower it to check every path).
+static inline nabla_gemm_tile tile(void) {
     nabla_gemm_tile t = {nabla_ukernel_portable, NABLA_MR, NABLA_NR, "portable-6x16"};
+    int level = nabla_simd_level();
 #if defined(__x86_64__)
-    if (limit >= 2 && nabla_cpu_has_avx512f()) t = (nabla_gemm_tile){nabla_ukernel_avx512, 12, 32, "avx512f-12x32"};
-    else if (limit >= 1 && nabla_cpu_has_avx2_fma()) t = (nabla_gemm_tile){nabla_ukernel_avx2, NABLA_MR, NABLA_NR, "avx2-fma-6x16"};
+    if (level >= 2) t = (nabla_gemm_tile){nabla_ukernel_avx512, 12, 32, "avx512f-12x32"};
+    else if (level >= 1) t = (nabla_gemm_tile){nabla_ukernel_avx2, NABLA_MR, NABLA_NR, "avx2-fma-6x16"};
 #elif defined(__aarch64__)
-    if (limit >= 1) t = (nabla_gemm_tile){nabla_ukernel_neon, NABLA_MR, NABLA_NR, "neon-6x16"};
+    if (level >= 1) t = (nabla_gemm_tile){nabla_ukernel_neon, NABLA_MR, NABLA_NR, "neon-6x16"};
 #endif
     return t;
 }
 
-static inline nabla_gemm_tile tile(void) { return choose(kernel_limit()); }
-
 const char *nabla_gemm_kernel_name(void) { return tile().name; }
-
-void nabla_gemm_force_portable(int force) { atomic_store(&g_kernel_limit, force ? 0 : 2); }
-
-void nabla_gemm_limit_kernel(int level) { atomic_store(&g_kernel_limit, level < 0 ? 0 : level > 2 ? 2 : level); }
 
 void nabla_ukernel_portable(NABLA_UKERNEL_ARGS) {
     float acc[NABLA_MR][NABLA_NR];
@@ -111,7 +93,7 @@ static void pack_b(int trans, const float *b, long ldb, long p0, long j0, long k
         } else {
             long j = 0;
 #if defined(__x86_64__)
-            if (nabla_cpu_has_avx2_fma())
+            if (nabla_simd_level() >= 1)
                 for (; j + 16 <= cols; j += 16) nabla_pack_b_trans_avx2(b + (j0 + jp + j) * ldb + p0, ldb, kc, dst + j, nr);
 #endif
             for (; j < nr; j++) {

@@ -67,16 +67,16 @@ struct GemmTests {
 
     @Test("portable kernel matches the triple loop", arguments: cases)
     func portable(_ c: Case) {
-        nabla_gemm_force_portable(1)
-        defer { nabla_gemm_force_portable(0) }
+        nabla_simd_limit(0)
+        defer { nabla_simd_limit(2) }
         #expect(String(cString: nabla_gemm_kernel_name()) == "portable-6x16")
         run(c)
     }
 
     @Test("the AVX2 kernel matches the triple loop (also on CPUs that would choose AVX-512)", arguments: cases)
     func avx2(_ c: Case) {
-        nabla_gemm_limit_kernel(1)
-        defer { nabla_gemm_limit_kernel(2) }
+        nabla_simd_limit(1)
+        defer { nabla_simd_limit(2) }
         run(c)
     }
 
@@ -88,8 +88,8 @@ struct GemmTests {
         let b = Tensor.randomNormal([c.k * c.n], generator: rng).toArray(Float.self)
         let c0 = Tensor.randomNormal([c.m * c.n], generator: rng).toArray(Float.self)
         func product(level: Int32) -> [Float] {
-            nabla_gemm_limit_kernel(level)
-            defer { nabla_gemm_limit_kernel(2) }
+            nabla_simd_limit(level)
+            defer { nabla_simd_limit(2) }
             var out = c0
             nabla_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, c.alpha, a, c.ta ? c.m : c.k, b, c.tb ? c.k : c.n, c.beta, &out, c.n)
             return out
@@ -102,12 +102,54 @@ struct GemmTests {
         let name = String(cString: nabla_gemm_kernel_name())
         #if arch(x86_64)
         #expect(["avx512f-12x32", "avx2-fma-6x16", "portable-6x16"].contains(name))
-        nabla_gemm_limit_kernel(1)
+        nabla_simd_limit(1)
         #expect(String(cString: nabla_gemm_kernel_name()) != "avx512f-12x32")
-        nabla_gemm_limit_kernel(2)
+        nabla_simd_limit(2)
         #elseif arch(arm64)
         #expect(name == "neon-6x16")
         #endif
+    }
+
+    /// The vectorised loops (NABLA_VARIANTS: GELU, layer norm, attention, cross-entropy, ReLU with
+    /// the bias gradient, im2col, pooling, Adam) are compiled for each SIMD level and chosen by the
+    /// same level as the GEMM: a small network's loss and gradients, and an Adam update, at every
+    /// level the CPU has, against the portable build. (In this serialized suite, because the level
+    /// is process-wide.)
+    @Test("every vectorised kernel agrees at each SIMD level the CPU has (portable, AVX2, AVX-512)")
+    func simdLevels() {
+        let rng = RandomGenerator(seed: 5)
+        let shapes = [[2, 12, 11, 3], [3, 3, 3, 20], [20], [400, 30], [30], [30], [30], [30, 7], [2, 9, 3 * 4 * 8]]
+        let data = shapes.map { Tensor.randomNormal($0, generator: rng).toArray(Float.self) }
+        let labels = Tensor(values: [Int32(3), 6])
+        func run(level: Int32) -> [[Float]] {
+            nabla_simd_limit(level)
+            defer { nabla_simd_limit(2) }
+            let t = zip(shapes, data).map { Tensor(shape: $0, values: $1).requiringGrad() }
+            let conv = conv2d(t[0], t[1], t[2], geometry: Conv2DGeometry(kernel: (3, 3)), relu: true)
+            let pooled = pool2d(conv, .max, geometry: Conv2DGeometry(kernel: (2, 2), stride: (2, 2))).reshaped([2, 400])
+            let hidden = gelu(layerNorm(linear(pooled, t[3], t[4], relu: true), gamma: t[5], beta: t[6]))
+            let logits = linear(hidden, t[7], nil)
+            let attention = scaledDotProductAttention(packed: t[8], heads: 4)
+            let loss = softmaxCrossEntropy(logits: logits, labels: labels).sum() + (attention * attention).sum()
+            loss.backward()
+            var results = [loss.toArray(Float.self)] + t.map { $0.grad!.toArray(Float.self) }
+            var p = data[3], m = [Float](repeating: 0.1, count: p.count), v = [Float](repeating: 0.2, count: p.count)
+            let g = t[3].grad!.toArray(Float.self)
+            nabla_adam_f32(&p, g, &m, &v, p.count, 0.9, 0.999, 1e-8, 1e-3, 0.01)
+            results += [p, m, v]
+            return results
+        }
+        nabla_simd_limit(2)
+        let top = nabla_simd_level()
+        let reference = run(level: 0)
+        for level in 1...Swift.max(1, top) where level <= top {
+            let other = run(level: level)
+            for (i, (a, b)) in zip(reference, other).enumerated() {
+                let scale = a.map { Swift.abs($0) }.max() ?? 0
+                let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5 * Swift.max(scale, 1), "level \(level), result \(i): \(worst) (scale \(scale))")
+            }
+        }
     }
 
     @Test("beta zero never reads C (NaN in C does not leak)")

@@ -18,11 +18,13 @@ extern "C" {
 /// Name of the GEMM micro-kernel chosen for this CPU ("avx512f-12x32", "avx2-fma-6x16", "neon-6x16" or "portable-6x16").
 const char *nabla_gemm_kernel_name(void);
 
-/// Force the portable kernel (for tests that compare kernels); 0 restores automatic choice.
-void nabla_gemm_force_portable(int force);
-/// Allows GEMM kernels up to `level` only: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512 (the
-/// default: the best the CPU has). For tests that check every path.
-void nabla_gemm_limit_kernel(int level);
+/// Allows kernels up to SIMD `level` only: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512F (the
+/// default: the best the CPU has). It applies to the GEMM micro-kernels and to every vectorised loop,
+/// so that tests can check each path on a CPU that has them all; NABLA_SIMD=portable|avx2|avx512
+/// sets it for a whole run.
+void nabla_simd_limit(int level);
+/// The level kernels use now: the lower of the limit and what the CPU has.
+int nabla_simd_level(void);
 
 // MARK: Caching allocator
 
