@@ -108,6 +108,36 @@ ALWAYS_INLINE void ln_forward_body_f32(void *ctx, long begin, long end) {
 }
 
 /// dx for rows [begin, end) and, when dgamma/dbeta are given, their sums over those rows added in.
+/// One row's gradient, gamma given or not (`scaled` selects at compile time, so that each loop is a
+/// plain vectorisable one): the row's two sums, then dx, dgamma and dbeta in a single pass.
+#define LN_BACKWARD_ROW(GD)                                                                  \
+    {                                                                                        \
+        /* sixteen partial sums, so that the compiler may vectorise the reductions */      \
+        float pa[16] = {0}, pb[16] = {0}, sa = 0, sb = 0;                                    \
+        long c0 = 0;                                                                         \
+        for (; c0 + 16 <= d; c0 += 16)                                                       \
+            for (int l = 0; l < 16; l++) {                                                   \
+                long c = c0 + l;                                                             \
+                float gd = GD;                                                               \
+                pa[l] += gd;                                                                 \
+                pb[l] += gd * (xr[c] - m);                                                   \
+            }                                                                                \
+        for (long c = c0; c < d; c++) {                                                      \
+            float gd = GD;                                                                   \
+            sa += gd;                                                                        \
+            sb += gd * (xr[c] - m);                                                          \
+        }                                                                                    \
+        for (int l = 0; l < 16; l++) { sa += pa[l]; sb += pb[l]; }                           \
+        sa /= (float)d;                                                                      \
+        sb *= rs / (float)d;                                                                 \
+        for (long c = 0; c < d; c++) {                                                       \
+            float xh = (xr[c] - m) * rs, gd = GD;                                            \
+            out[c] = rs * (gd - sa - xh * sb);                                               \
+        }                                                                                    \
+        if (dgamma) for (long c = 0; c < d; c++) dgamma[c] += g[c] * ((xr[c] - m) * rs);     \
+        if (dbeta) for (long c = 0; c < d; c++) dbeta[c] += g[c];                            \
+    }
+
 ALWAYS_INLINE void ln_backward_rows_f32(const float *restrict x, const float *restrict gamma, const float *restrict mean,
                                   const float *restrict rstd, const float *restrict dy, float *restrict dx,
                                   float *restrict dgamma, float *restrict dbeta, long begin, long end, long d) {
@@ -115,29 +145,8 @@ ALWAYS_INLINE void ln_backward_rows_f32(const float *restrict x, const float *re
         const float *restrict xr = x + r * d, *restrict g = dy + r * d;
         float *restrict out = dx + r * d;
         const float m = mean[r], rs = rstd[r];
-        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sa = 0, sb = 0;
-        long c = 0;
-        for (; c + 8 <= d; c += 8)
-            for (int l = 0; l < 8; l++) {
-                float gd = g[c + l] * (gamma ? gamma[c + l] : (float)1);
-                a[l] += gd;
-                b[l] += gd * (xr[c + l] - m) * rs;
-            }
-        for (; c < d; c++) {
-            float gd = g[c] * (gamma ? gamma[c] : (float)1);
-            sa += gd;
-            sb += gd * (xr[c] - m) * rs;
-        }
-        for (int l = 0; l < 8; l++) { sa += a[l]; sb += b[l]; }
-        sa /= (float)d;
-        sb /= (float)d;
-        for (c = 0; c < d; c++) {
-            float xh = (xr[c] - m) * rs;
-            float gd = g[c] * (gamma ? gamma[c] : (float)1);
-            out[c] = rs * (gd - sa - xh * sb);
-        }
-        if (dgamma) for (c = 0; c < d; c++) dgamma[c] += g[c] * (xr[c] - m) * rs;
-        if (dbeta) for (c = 0; c < d; c++) dbeta[c] += g[c];
+        if (gamma) LN_BACKWARD_ROW(g[c] * gamma[c])
+        else LN_BACKWARD_ROW(g[c])
     }
 }
 
