@@ -130,6 +130,22 @@ static long nc_block(void) {
 static _Thread_local float *t_pack_a = 0;
 static _Thread_local float *t_pack_b = 0;
 
+/// What the driver applies to each tile of C besides the product: a bias row, written into the
+/// tile just before the products of the first k block are added to it (the sums of a separate
+/// bias pass, without a pass over C in memory), and a ReLU after the last k block.
+typedef struct {
+    const float *bias;  // at the tile's first column, or null
+    int relu;
+} gemm_epilogue;
+
+static inline gemm_epilogue epilogue_from(gemm_epilogue e, long column) {
+    return (gemm_epilogue){e.bias ? e.bias + column : 0, e.relu};
+}
+
+static inline void fill_tile(float *c, long ldc, long rows, long cols, const float *bias) {
+    for (long r = 0; r < rows; r++) memcpy(c + r * ldc, bias, sizeof(float) * (size_t)cols);
+}
+
 /// max(0, C) over a finished tile (the ReLU epilogue), exactly as nabla_relu_f32 computes it.
 static inline void relu_tile(float *c, long ldc, long rows, long cols) {
     for (long r = 0; r < rows; r++) {
@@ -149,7 +165,7 @@ static inline void store_edge(const float *edge, long nr, float *c, long ldc, lo
 /// kernel reads A in place (either orientation) and B in place when it is not transposed; only
 /// the edge panels (and a transposed B) are copied into small zero-padded buffers.
 static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *b, long ldb, int accumulate, int relu, float *c, long ldc) {
+                        const float *b, long ldb, int accumulate, gemm_epilogue ep, float *c, long ldc) {
     const nabla_gemm_tile t = tile();
     const long mr = t.mr, nr = t.nr;
     float *pb = t_pack_b, *pa = t_pack_a;
@@ -170,27 +186,29 @@ static void sgemm_small(int ta, int tb, long m, long n, long k, float alpha, con
         for (long ir = 0; ir < m; ir += mr) {
             long rows = m - ir < mr ? m - ir : mr;
             float *cp = c + ir * ldc + jr;
+            int acc = accumulate;
+            if (ep.bias) { fill_tile(cp, ldc, rows, cols, ep.bias + jr); acc = 1; }
             if (rows == mr && alpha == 1.0f) {
                 const float *ap = ta ? a + ir : a + ir * lda;
                 if (cols == nr) {
-                    t.fn(k, ap, rs_a, cs_a, bp, rs_b, cp, ldc, accumulate);
+                    t.fn(k, ap, rs_a, cs_a, bp, rs_b, cp, ldc, acc);
                 } else {
                     t.fn(k, ap, rs_a, cs_a, bp, rs_b, edge, nr, 0);
-                    store_edge(edge, nr, cp, ldc, rows, cols, accumulate);
+                    store_edge(edge, nr, cp, ldc, rows, cols, acc);
                 }
             } else {
                 pack_a(ta, a, lda, ir, 0, rows, k, alpha, mr, pa);
                 t.fn(k, pa, 1, mr, bp, rs_b, edge, nr, 0);
-                store_edge(edge, nr, cp, ldc, rows, cols, accumulate);
+                store_edge(edge, nr, cp, ldc, rows, cols, acc);
             }
-            if (relu) relu_tile(cp, ldc, rows, cols);
+            if (ep.relu) relu_tile(cp, ldc, rows, cols);
         }
     }
 }
 
 
 static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, const float *a, long lda,
-                         const float *b, long ldb, int accumulate, int relu, float *c, long ldc) {
+                         const float *b, long ldb, int accumulate, gemm_epilogue ep, float *c, long ldc) {
     if (!t_pack_a) {
         t_pack_a = (float *)nabla_alloc(sizeof(float) * NABLA_PACK_A_FLOATS);
         t_pack_b = (float *)nabla_alloc(sizeof(float) * NABLA_KC * NABLA_NC);
@@ -202,7 +220,7 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
     // the largest tile, so every kernel takes the same path and sums in the same order.)
     if ((k <= NABLA_KC && (m * k + k * n) <= 96 * 1024) ||
         (m <= 48 && k * NABLA_NR_MAX <= NABLA_KC * NABLA_NC && k * NABLA_MR_MAX <= NABLA_PACK_A_FLOATS)) {
-        sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, relu, c, ldc);
+        sgemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, accumulate, ep, c, ldc);
         return;
     }
     float *pa = t_pack_a, *pb = t_pack_b;
@@ -240,13 +258,15 @@ static void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha, co
                         } else {
                             ap = pa;
                         }
+                        int tile_acc = acc;
+                        if (ep.bias && pc == 0) { fill_tile(cp, ldc, rows, cols, ep.bias + jc + jr); tile_acc = 1; }
                         if (rows == mr && cols == nr) {
-                            t.fn(kc, ap, rs, cs, bp, nr, cp, ldc, acc);
+                            t.fn(kc, ap, rs, cs, bp, nr, cp, ldc, tile_acc);
                         } else {
                             t.fn(kc, ap, rs, cs, bp, nr, edge, nr, 0);
-                            store_edge(edge, nr, cp, ldc, rows, cols, acc);
+                            store_edge(edge, nr, cp, ldc, rows, cols, tile_acc);
                         }
-                        if (relu && last) relu_tile(cp, ldc, rows, cols);   // while the tile is in L1
+                        if (ep.relu && last) relu_tile(cp, ldc, rows, cols);   // while the tile is in L1
                     }
                 }
             }
@@ -262,7 +282,7 @@ void nabla_sgemm_serial(int trans_a, int trans_b, long m, long n, long k, float 
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
         return;
     }
-    sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta != 0.0f, 0, c, ldc);
+    sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta != 0.0f, (gemm_epilogue){0, 0}, c, ldc);
 }
 
 // MARK: few rows (matrix-vector products)
@@ -351,7 +371,8 @@ static void gemv_rows(int ta, long m, long n, long k, float alpha, const float *
 // MARK: threaded entry point
 
 typedef struct {
-    int ta, tb, split_n, accumulate, relu;
+    int ta, tb, split_n, accumulate;
+    gemm_epilogue ep;
     long m, n, k, lda, ldb, ldc;
     float alpha;
     const float *a, *b;
@@ -361,16 +382,19 @@ typedef struct {
 static void sgemm_range(void *ctx, long begin, long end) {
     const sgemm_job *j = (const sgemm_job *)ctx;
     if (j->m <= 4 && !j->tb) {
-        gemv_rows(j->ta, j->m, end - begin, j->k, j->alpha, j->a, j->lda, j->b + begin, j->ldb, j->accumulate, j->c + begin, j->ldc);
-        if (j->relu) relu_tile(j->c + begin, j->ldc, j->m, end - begin);
+        if (j->ep.bias) fill_tile(j->c + begin, j->ldc, j->m, end - begin, j->ep.bias + begin);
+        gemv_rows(j->ta, j->m, end - begin, j->k, j->alpha, j->a, j->lda, j->b + begin, j->ldb, j->accumulate || j->ep.bias,
+                  j->c + begin, j->ldc);
+        if (j->ep.relu) relu_tile(j->c + begin, j->ldc, j->m, end - begin);
         return;
     }
     if (j->split_n) {
         const float *b = j->tb ? j->b + begin * j->ldb : j->b + begin;
-        sgemm_serial(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->accumulate, j->relu, j->c + begin, j->ldc);
+        sgemm_serial(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->accumulate, epilogue_from(j->ep, begin),
+                     j->c + begin, j->ldc);
     } else {
         const float *a = j->ta ? j->a + begin : j->a + begin * j->lda;
-        sgemm_serial(j->ta, j->tb, end - begin, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->accumulate, j->relu, j->c + begin * j->ldc, j->ldc);
+        sgemm_serial(j->ta, j->tb, end - begin, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->accumulate, j->ep, j->c + begin * j->ldc, j->ldc);
     }
 }
 
@@ -390,7 +414,7 @@ static void split_k_chunks(void *ctx, long begin, long end) {
         long p0 = ch * NABLA_SPLIT_K, kc = j->k - p0 < NABLA_SPLIT_K ? j->k - p0 : NABLA_SPLIT_K;
         const float *a = j->ta ? j->a + p0 * j->lda : j->a + p0;
         const float *b = j->tb ? j->b + p0 : j->b + p0 * j->ldb;
-        sgemm_serial(j->ta, j->tb, j->m, j->n, kc, j->alpha, a, j->lda, b, j->ldb, 0, 0, s->partial + ch * j->m * j->n, j->n);
+        sgemm_serial(j->ta, j->tb, j->m, j->n, kc, j->alpha, a, j->lda, b, j->ldb, 0, (gemm_epilogue){0, 0}, s->partial + ch * j->m * j->n, j->n);
     }
 }
 
@@ -405,8 +429,8 @@ static void sgemm_split_k(const sgemm_job *j) {
         for (long x = 0; x < j->n; x++) {
             float sum = partial[i * j->n + x];
             for (long ch = 1; ch < chunks; ch++) sum += partial[ch * size + i * j->n + x];
-            sum = j->accumulate ? row[x] + sum : sum;
-            row[x] = j->relu && !(sum > 0.0f) ? 0.0f : sum;
+            sum = j->accumulate ? row[x] + sum : j->ep.bias ? j->ep.bias[x] + sum : sum;
+            row[x] = j->ep.relu && !(sum > 0.0f) ? 0.0f : sum;
         }
     }
     nabla_free(partial, sizeof(float) * (size_t)(chunks * size));
@@ -414,11 +438,11 @@ static void sgemm_split_k(const sgemm_job *j) {
 
 void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
-    nabla_sgemm_relu(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+    nabla_sgemm_fused(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0);
 }
 
-void nabla_sgemm_relu(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc, int relu) {
+void nabla_sgemm_fused(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int relu) {
     if (m <= 0 || n <= 0) return;
     int accumulate = 1;
     if (beta == 0.0f) {
@@ -427,13 +451,20 @@ void nabla_sgemm_relu(int trans_a, int trans_b, long m, long n, long k, float al
         for (long i = 0; i < m; i++)
             for (long j = 0; j < n; j++) c[i * ldc + j] *= beta;
     }
+    if (bias && (accumulate || k <= 0 || alpha == 0.0f)) {
+        // The bias joins a C that is kept (or is all there is): add it to C first.
+        for (long i = 0; i < m; i++)
+            for (long j = 0; j < n; j++) c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0.0f) + bias[j];
+        accumulate = 1;
+        bias = 0;
+    }
     if (k <= 0 || alpha == 0.0f) {
         if (!accumulate)
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
         if (relu) relu_tile(c, ldc, m, n);
         return;
     }
-    sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, relu, m, n, k, lda, ldb, ldc, alpha, a, b, c};
+    sgemm_job job = {trans_a, trans_b, n >= m || (m <= 4 && !trans_b), accumulate, {bias, relu}, m, n, k, lda, ldb, ldc, alpha, a, b, c};
     double work = (double)m * (double)n * (double)k;
     long units = job.split_n ? n : m;
     // Below ~100k multiply-adds a second thread costs more to wake than it saves.

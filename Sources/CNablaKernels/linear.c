@@ -1,21 +1,9 @@
-// The bias of a linear layer: the output starts as the bias broadcast over rows, and the bias
-// gradient is the column sums of the output gradient.
+// Gradients of a GEMM op's epilogue (linear, conv2d): the bias gradient is the column sums of the
+// output gradient, taken through a fused ReLU when there is one. (The forward bias and ReLU are
+// applied inside the GEMM: gemm.c.)
 #include <string.h>
 #include "CNablaKernels.h"
 #include "variants.h"
-
-typedef struct { const void *row; void *out; long bytes; } rows_job;
-
-static void fill_rows(void *ctx, long begin, long end) {
-    const rows_job *j = (const rows_job *)ctx;
-    for (long r = begin; r < end; r++) memcpy((char *)j->out + r * j->bytes, j->row, (size_t)j->bytes);
-}
-
-void nabla_fill_rows(const void *row, void *out, long rows, long bytes) {
-    rows_job job = {row, out, bytes};
-    long per = (1L << 17) / (bytes > 0 ? bytes : 1);
-    nabla_parallel_for(rows, per < 1 ? 1 : per, 1, fill_rows, &job);
-}
 
 NABLA_VARIANTS(column_sums, (const float *restrict g, long rows, long n, long c0, long c1, float *restrict out),
                (g, rows, n, c0, c1, out),

@@ -63,10 +63,13 @@ static inline void nabla_set_grad_enabled(int enabled) { nabla_tls_grad_disabled
 void nabla_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
-/// nabla_sgemm followed by C = max(0, C), applied to each register tile as it is finished (while it
-/// is in L1) instead of in a second pass over C: a layer's ReLU fused into its GEMM.
-void nabla_sgemm_relu(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc, int relu);
+/// nabla_sgemm with a fused epilogue: C = op(A)·op(B)·alpha + beta·C + bias (bias: n floats, one per
+/// column, or null), then C = max(0, C) when relu != 0. The bias is written into each register
+/// tile of C just before the products are added to it, and the ReLU applied to each tile as it is
+/// finished (while it is in L1): a layer's bias and ReLU without passes over C in memory. The sums
+/// are those of a bias prefill followed by nabla_sgemm with beta 1, then a ReLU.
+void nabla_sgemm_fused(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int relu);
 
 /// The Float64 counterpart of `nabla_sgemm` (blocked, portable; used for gradient checks).
 void nabla_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
@@ -115,9 +118,6 @@ void nabla_maxpool2d_f32(const float *x, float *y, int32_t *winners, long n, lon
 /// zero except dx[winners[i]] += g[i] for each image's per_image outputs.
 void nabla_maxpool2d_backward_f32(const float *g, float *dx, const int32_t *winners, long n, long per_image,
                                   long input_per_image);
-
-/// Copies one row of `bytes` bytes into each of `rows` consecutive rows of out (threaded when large).
-void nabla_fill_rows(const void *row, void *out, long rows, long bytes);
 
 /// im2col for NHWC images: cols[(n, oy, ox), (i, j, ch)] = x[n, iy, ix, c0 + ch] (zero outside), or
 /// with `scatter` the adjoint: x[...] += cols[...].

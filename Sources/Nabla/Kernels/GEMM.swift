@@ -5,17 +5,24 @@ import CNablaKernels
 /// dimensions; float32 goes to `nabla_sgemm` (packed, AVX2 micro-kernels, threaded in C), float64
 /// to `nabla_dgemm` (the blocked reference used by gradient checks).
 ///
-/// With `relu`, C = max(0, C) afterwards: for float32 applied to each tile as the kernel finishes it.
+/// With a `bias` (n values from `biasOffset`, one per column of C, and beta 0), each row of C
+/// starts as the bias; with `relu`, C = max(0, C) afterwards. For float32 both happen in the GEMM,
+/// tile by tile (`nabla_sgemm_fused`).
 func gemmStrided(_ a: Tensor, _ aOff: Int, _ ta: Bool, _ b: Tensor, _ bOff: Int, _ tb: Bool, _ c: Tensor, _ cOff: Int,
-                 m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, beta: Double, relu: Bool = false) {
+                 m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, beta: Double,
+                 bias: Tensor? = nil, biasOffset: Int = 0, relu: Bool = false) {
     if a.dtype == .float32 {
-        nabla_sgemm_relu(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Float.self) + aOff, lda, b.pointer(Float.self) + bOff, ldb,
-                         Float(beta), c.pointer(Float.self) + cOff, ldc, relu ? 1 : 0)
+        nabla_sgemm_fused(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Float.self) + aOff, lda, b.pointer(Float.self) + bOff, ldb,
+                          Float(beta), c.pointer(Float.self) + cOff, ldc, bias.map { $0.pointer(Float.self) + biasOffset }, relu ? 1 : 0)
     } else {
-        nabla_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Double.self) + aOff, lda, b.pointer(Double.self) + bOff, ldb,
-                    beta, c.pointer(Double.self) + cOff, ldc)
-        guard relu else { return }
         let p = c.pointer(Double.self) + cOff
+        if let bias {
+            let bp = bias.pointer(Double.self) + biasOffset
+            for i in 0..<m { for j in 0..<n { p[i * ldc + j] = (beta == 0 ? 0 : beta * p[i * ldc + j]) + bp[j] } }
+        }
+        nabla_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a.pointer(Double.self) + aOff, lda, b.pointer(Double.self) + bOff, ldb,
+                    bias == nil ? beta : 1, p, ldc)
+        guard relu else { return }
         for i in 0..<m {
             for j in 0..<n where !(p[i * ldc + j] > 0) { p[i * ldc + j] = 0 }
         }

@@ -68,13 +68,12 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2D
     let cols = Tensor(uninitializedShape: [m, k], dtype: x.dtype)
     if let bias {
         nablaPrecondition(bias.shape == [f] && bias.dtype == x.dtype, "conv2d: bias must be [\(f)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
-        // Every output row starts as the bias; the GEMMs then add the patches · kernel onto it.
-        nabla_fill_rows(bias.rawPointer, out.rawPointer, m, f * x.dtype.byteSize)
     }
     for grp in 0..<groups {
         Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg)
-        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: bias == nil ? 0 : 1,
-                    relu: relu)
+        // Each output tile starts as the bias inside the GEMM, which adds the patches · kernel onto it.
+        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0,
+                    bias: bias, biasOffset: grp * fg, relu: relu)
     }
     // With one group the patches are still those of the input: the kernel gradient reuses them
     // instead of gathering them again (unless they are large enough that memory matters more).

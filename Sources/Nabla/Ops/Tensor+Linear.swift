@@ -1,6 +1,6 @@
 import CNablaKernels
 
-/// x·W + b as one op: the bias rows are written first and the GEMM adds onto them, and the
+/// x·W + b as one op: the bias is written into each output tile inside the GEMM, and the
 /// backward pass computes all three gradients from one closure. The layer behind `Dense`.
 ///
 /// ```swift
@@ -24,10 +24,9 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, relu: Bool = 
     let out = Tensor(uninitializedShape: outShape, dtype: x.dtype)
     if let bias {
         nablaPrecondition(bias.shape == [n] && bias.dtype == x.dtype, "linear: bias must be [\(n)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
-        // Every output row starts as the bias; the GEMM then adds x·W onto it.
-        nabla_fill_rows(bias.rawPointer, out.rawPointer, rows, n * x.dtype.byteSize)
     }
-    gemmStrided(x, 0, false, weight, 0, false, out, 0, m: rows, n: n, k: k, lda: k, ldb: n, ldc: n, beta: bias == nil ? 0 : 1, relu: relu)
+    // Each output tile starts as the bias inside the GEMM, which then adds x·W onto it.
+    gemmStrided(x, 0, false, weight, 0, false, out, 0, m: rows, n: n, k: k, lda: k, ldb: n, ldc: n, beta: 0, bias: bias, relu: relu)
     guard isGradEnabled, x.node != nil || weight.node != nil || bias?.node != nil else { return out }
     let xs = x.detached(), ws = weight.detached()
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
