@@ -74,7 +74,7 @@ struct ConvolutionTests {
         }
     }
 
-    /// One group with a bias, as Conv2D layers usually are: the patches kept from the forward pass,
+    /// One group with a bias, as Conv2D layers usually are: the batch in several chunks of images,
     /// kernel rows copied as one run, 10,000 output pixels (enough for the bias gradient's row
     /// blocks) and the C max-pooling gradient, all against the float64 path.
     @Test("float32 convolution with bias and max pooling agrees with float64 on a batch-sized problem")

@@ -63,55 +63,75 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2D
     nablaPrecondition(w.shape[0] == g.kernel.h && w.shape[1] == g.kernel.w, "conv2d: kernel \(w.shape) does not match the window \(g.kernel)")
     let (oh, ow) = g.outputSize(h, wd)
     nablaPrecondition(oh > 0 && ow > 0, "conv2d: input \(x.shape) is smaller than the window \(g.kernel)")
-    let cg = c / groups, fg = f / groups, k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
-    let out = Tensor(uninitializedShape: [n, oh, ow, f], dtype: x.dtype)
-    let cols = Tensor(uninitializedShape: [m, k], dtype: x.dtype)
+    let cg = c / groups, fg = f / groups, k = g.kernel.h * g.kernel.w * cg
     if let bias {
         nablaPrecondition(bias.shape == [f] && bias.dtype == x.dtype, "conv2d: bias must be [\(f)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
     }
-    for grp in 0..<groups {
-        Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg)
-        // Each output tile starts as the bias inside the GEMM, which adds the patches · kernel onto it.
-        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0,
-                    bias: bias, biasOffset: grp * fg, relu: relu)
+    let out = Tensor(uninitializedShape: [n, oh, ow, f], dtype: x.dtype)
+    let chunks = Conv2DChunks(images: n, pixels: oh * ow, k: k, dtype: x.dtype)
+    let cols = chunks.buffer(k: k, dtype: x.dtype)
+    for images in chunks.ranges {
+        let r0 = images.lowerBound * oh * ow, rows = images.count * oh * ow
+        for grp in 0..<groups {
+            Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg, images: images)
+            // Each output tile starts as the bias inside the GEMM, which adds the patches · kernel onto it.
+            gemmStrided(cols, 0, false, w, grp * fg, false, out, r0 * f + grp * fg, m: rows, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0,
+                        bias: bias, biasOffset: grp * fg, relu: relu)
+        }
     }
-    // With one group the patches are still those of the input: the kernel gradient reuses them
-    // instead of gathering them again (unless they are large enough that memory matters more).
-    let keep = groups == 1 && m * k <= Conv2DPatches.keepLimit
-    return record(out, x, w, bias, patches: keep ? cols : nil, geometry: g, groups: groups, relu: relu)
+    return record(out, x, w, bias, geometry: g, groups: groups, relu: relu)
 }
 
-/// How many patch values a convolution may keep from its forward pass for its backward pass.
-enum Conv2DPatches {
-    static let keepLimit = 1 << 25   // 128 MiB of float32
+/// A convolution works through its batch a few images at a time: the patches of a chunk (rows · k
+/// values, about half a megabyte) are written, multiplied and read back while they are in cache,
+/// where the patches of a whole batch went to memory and back (9 MB for the second layer of
+/// `cnn_train`). The backward pass gathers each chunk's patches again, in cache, rather than
+/// keeping them all from the forward pass.
+struct Conv2DChunks {
+    static let patchBytes = 1 << 19
+    let ranges: [Range<Int>]
+    let perChunk, pixels: Int
+
+    init(images n: Int, pixels: Int, k: Int, dtype: DType) {
+        let per = Swift.max(1, Swift.min(n, Self.patchBytes / Swift.max(pixels * k * dtype.byteSize, 1)))
+        self.perChunk = per
+        self.pixels = pixels
+        self.ranges = Swift.stride(from: 0, to: n, by: per).map { $0..<Swift.min(n, $0 + per) }
+    }
+
+    /// Room for one chunk's patches.
+    func buffer(k: Int, dtype: DType) -> Tensor { Tensor(uninitializedShape: [perChunk * pixels, k], dtype: dtype) }
 }
 
-private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, patches: Tensor?, geometry g: Conv2DGeometry,
+private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry,
                     groups: Int, relu: Bool) -> Tensor {
     let inputs = bias.map { [x, w, $0] } ?? [x, w]
     guard isGradEnabled, inputs.contains(where: { $0.requiresGrad }) else { return out }
     let xs = x.detached(), ws = w.detached()
-    let kept = w.requiresGrad ? patches : nil
     let y = relu ? out.detached() : nil
     return out.recorded(relu ? "conv2d_relu" : "conv2d", inputs) { upstream in
         let (n, h, wd, c) = (xs.shape[0], xs.shape[1], xs.shape[2], xs.shape[3])
         let f = ws.shape[3], cg = c / groups, fg = f / groups
         let (oh, ow) = (upstream.shape[1], upstream.shape[2])
-        let k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
-        let (gOut, db) = epilogueGradients(upstream, reluOutput: y, rows: m, columns: f, bias: bias != nil)
-        var cols = kept ?? Tensor(uninitializedShape: [m, k], dtype: xs.dtype)
-        // Each group's GEMM writes its own columns of the kernel gradient whole (beta 0).
+        let k = g.kernel.h * g.kernel.w * cg
+        let (gOut, db) = epilogueGradients(upstream, reluOutput: y, rows: n * oh * ow, columns: f, bias: bias != nil)
+        let chunks = Conv2DChunks(images: n, pixels: oh * ow, k: k, dtype: xs.dtype)
+        let cols = chunks.buffer(k: k, dtype: xs.dtype)
+        // Each group's GEMMs write their own columns of the kernel gradient, the first chunk's whole (beta 0).
         let dw = w.requiresGrad ? Tensor(uninitializedShape: ws.shape, dtype: ws.dtype) : nil
         let dx = x.requiresGrad ? Tensor.zeros([n, h, wd, c], dtype: xs.dtype) : nil
-        for grp in 0..<groups {
-            if let dw {
-                if kept == nil { Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg) }
-                gemmStrided(cols, 0, true, gOut, grp * fg, false, dw, grp * fg, m: k, n: fg, k: m, lda: k, ldb: f, ldc: f, beta: 0)
-            }
-            if let dx {
-                if kept != nil { cols = Tensor(uninitializedShape: [m, k], dtype: xs.dtype) }   // the kept patches are not ours to overwrite
-                gemmStrided(gOut, grp * fg, false, ws, grp * fg, true, cols, 0, m: m, n: k, k: fg, lda: f, ldb: f, ldc: k, beta: 0)
-                Im2Col.scatterAdd(cols, dx, g, channelOffset: grp * cg, channels: cg)
+        for (i, images) in chunks.ranges.enumerated() {
+            let r0 = images.lowerBound * oh * ow, rows = images.count * oh * ow
+            for grp in 0..<groups {
+                if let dw {
+                    Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg, images: images)
+                    gemmStrided(cols, 0, true, gOut, r0 * f + grp * fg, false, dw, grp * fg, m: k, n: fg, k: rows, lda: k, ldb: f, ldc: f,
+                                beta: i == 0 ? 0 : 1)
+                }
+                if let dx {
+                    gemmStrided(gOut, r0 * f + grp * fg, false, ws, grp * fg, true, cols, 0, m: rows, n: k, k: fg, lda: f, ldb: f, ldc: k, beta: 0)
+                    Im2Col.scatterAdd(cols, dx, g, channelOffset: grp * cg, channels: cg, images: images)
+                }
             }
         }
         return bias == nil ? [dx, dw] : [dx, dw, db]
@@ -121,21 +141,31 @@ private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, pa
 /// Patch extraction for NHWC convolutions (and its adjoint): float32 in CNablaKernels' AVX2 loops,
 /// float64 (gradient checks) in the generic Swift loop below.
 enum Im2Col {
-    static func native(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, _ c0: Int, _ cg: Int, scatter: Bool) {
+    static func native(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, _ c0: Int, _ cg: Int, images: Range<Int>, scatter: Bool) {
         let (oh, ow) = g.outputSize(x.shape[1], x.shape[2])
-        nabla_im2col_f32(x.pointer(Float.self), cols.pointer(Float.self), x.shape[0], x.shape[1], x.shape[2], x.shape[3], oh, ow,
-                         g.kernel.h, g.kernel.w, g.stride.h, g.stride.w, g.dilation.h, g.dilation.w, g.padding.top, g.padding.left,
-                         c0, cg, scatter ? 1 : 0)
+        let image = x.shape[1] * x.shape[2] * x.shape[3]
+        nabla_im2col_f32(x.pointer(Float.self) + images.lowerBound * image, cols.pointer(Float.self), images.count, x.shape[1], x.shape[2],
+                         x.shape[3], oh, ow, g.kernel.h, g.kernel.w, g.stride.h, g.stride.w, g.dilation.h, g.dilation.w, g.padding.top,
+                         g.padding.left, c0, cg, scatter ? 1 : 0)
     }
 
-    static func gather(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int) {
-        if x.dtype == .float32 { native(x, cols, g, channelOffset, channels, scatter: false) }
-        else { run(x.pointer(Double.self), cols.pointer(Double.self), x.shape, g, channelOffset, channels, scatter: false) }
+    /// The patches of `images` (rows of cols from 0, one per output pixel).
+    static func gather(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int, images: Range<Int>) {
+        if x.dtype == .float32 { native(x, cols, g, channelOffset, channels, images: images, scatter: false) }
+        else { generic(x, cols, g, channelOffset, channels, images: images, scatter: false) }
     }
 
-    static func scatterAdd(_ cols: Tensor, _ dx: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int) {
-        if dx.dtype == .float32 { native(dx, cols, g, channelOffset, channels, scatter: true) }
-        else { run(dx.pointer(Double.self), cols.pointer(Double.self), dx.shape, g, channelOffset, channels, scatter: true) }
+    /// Adds the patches of `images` (rows of cols from 0) back into dx.
+    static func scatterAdd(_ cols: Tensor, _ dx: Tensor, _ g: Conv2DGeometry, channelOffset: Int, channels: Int, images: Range<Int>) {
+        if dx.dtype == .float32 { native(dx, cols, g, channelOffset, channels, images: images, scatter: true) }
+        else { generic(dx, cols, g, channelOffset, channels, images: images, scatter: true) }
+    }
+
+    private static func generic(_ x: Tensor, _ cols: Tensor, _ g: Conv2DGeometry, _ c0: Int, _ cg: Int, images: Range<Int>, scatter: Bool) {
+        var shape = x.shape
+        shape[0] = images.count
+        run(x.pointer(Double.self) + images.lowerBound * x.shape[1] * x.shape[2] * x.shape[3], cols.pointer(Double.self), shape, g, c0, cg,
+            scatter: scatter)
     }
 
     private static func run<T: FloatingElement>(_ x: UnsafeMutablePointer<T>, _ cols: UnsafeMutablePointer<T>, _ shape: [Int],
