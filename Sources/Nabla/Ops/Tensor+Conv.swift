@@ -68,31 +68,33 @@ public func conv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2D
         nablaPrecondition(bias.shape == [f] && bias.dtype == x.dtype, "conv2d: bias must be [\(f)] \(x.dtype), got \(bias.shape) \(bias.dtype)")
     }
     let out = Tensor(uninitializedShape: [n, oh, ow, f], dtype: x.dtype)
-    let chunks = Conv2DChunks(images: n, pixels: oh * ow, k: k, dtype: x.dtype)
-    let cols = chunks.buffer(k: k, dtype: x.dtype)
-    for images in chunks.ranges {
-        let r0 = images.lowerBound * oh * ow, rows = images.count * oh * ow
-        for grp in 0..<groups {
-            Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg, images: images)
-            // Each output tile starts as the bias inside the GEMM, which adds the patches · kernel onto it.
-            gemmStrided(cols, 0, false, w, grp * fg, false, out, r0 * f + grp * fg, m: rows, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0,
-                        bias: bias, biasOffset: grp * fg, relu: relu)
-        }
+    let m = n * oh * ow
+    let cols = Tensor(uninitializedShape: [m, k], dtype: x.dtype)
+    for grp in 0..<groups {
+        Im2Col.gather(x, cols, g, channelOffset: grp * cg, channels: cg, images: 0..<n)
+        // Each output tile starts as the bias inside the GEMM, which adds the patches · kernel onto it.
+        gemmStrided(cols, 0, false, w, grp * fg, false, out, grp * fg, m: m, n: fg, k: k, lda: k, ldb: f, ldc: f, beta: 0,
+                    bias: bias, biasOffset: grp * fg, relu: relu)
     }
-    return record(out, x, w, bias, geometry: g, groups: groups, relu: relu)
+    // With one group the patches are still those of the input: the kernel gradient reuses them
+    // instead of gathering them again (unless they are large enough that memory matters more).
+    let keep = groups == 1 && m * k <= Conv2DChunks.keepLimit
+    return record(out, x, w, bias, patches: keep ? cols : nil, geometry: g, groups: groups, relu: relu)
 }
 
-/// A convolution works through its batch a few images at a time: the patches of a chunk (rows · k
-/// values, about half a megabyte) are written, multiplied and read back while they are in cache,
-/// where the patches of a whole batch went to memory and back (9 MB for the second layer of
-/// `cnn_train`). The backward pass gathers each chunk's patches again, in cache, rather than
-/// keeping them all from the forward pass.
-struct Conv2DChunks {
-    static let patchBytes = 1 << 19
-    let ranges: [Range<Int>]
+/// How the backward pass splits the batch for the input gradient: each chunk's patch gradients
+/// (rows · k values, about 2 MiB, half in each core's L2 on a two-core machine) are computed and
+/// added back into the input while they are in cache, where those of a whole batch went to memory
+/// and back (9 MB for the second layer of `cnn_train`). The kernel gradient instead reuses the
+/// patches kept from the forward pass, up to `keepLimit` values (measured: regathering them per
+/// chunk, in cache, was slower than keeping them).
+package struct Conv2DChunks {
+    static let patchBytes = 1 << 21
+    static let keepLimit = 1 << 25   // 128 MiB of float32
+    package let ranges: [Range<Int>]
     let perChunk, pixels: Int
 
-    init(images n: Int, pixels: Int, k: Int, dtype: DType) {
+    package init(images n: Int, pixels: Int, k: Int, dtype: DType) {
         let per = Swift.max(1, Swift.min(n, Self.patchBytes / Swift.max(pixels * k * dtype.byteSize, 1)))
         self.perChunk = per
         self.pixels = pixels
@@ -103,34 +105,38 @@ struct Conv2DChunks {
     func buffer(k: Int, dtype: DType) -> Tensor { Tensor(uninitializedShape: [perChunk * pixels, k], dtype: dtype) }
 }
 
-private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, geometry g: Conv2DGeometry,
+private func record(_ out: Tensor, _ x: Tensor, _ w: Tensor, _ bias: Tensor?, patches: Tensor?, geometry g: Conv2DGeometry,
                     groups: Int, relu: Bool) -> Tensor {
     let inputs = bias.map { [x, w, $0] } ?? [x, w]
     guard isGradEnabled, inputs.contains(where: { $0.requiresGrad }) else { return out }
     let xs = x.detached(), ws = w.detached()
+    let kept = w.requiresGrad ? patches : nil
     let y = relu ? out.detached() : nil
     return out.recorded(relu ? "conv2d_relu" : "conv2d", inputs) { upstream in
         let (n, h, wd, c) = (xs.shape[0], xs.shape[1], xs.shape[2], xs.shape[3])
         let f = ws.shape[3], cg = c / groups, fg = f / groups
         let (oh, ow) = (upstream.shape[1], upstream.shape[2])
-        let k = g.kernel.h * g.kernel.w * cg
-        let (gOut, db) = epilogueGradients(upstream, reluOutput: y, rows: n * oh * ow, columns: f, bias: bias != nil)
-        let chunks = Conv2DChunks(images: n, pixels: oh * ow, k: k, dtype: xs.dtype)
-        let cols = chunks.buffer(k: k, dtype: xs.dtype)
-        // Each group's GEMMs write their own columns of the kernel gradient, the first chunk's whole (beta 0).
-        let dw = w.requiresGrad ? Tensor(uninitializedShape: ws.shape, dtype: ws.dtype) : nil
-        let dx = x.requiresGrad ? Tensor.zeros([n, h, wd, c], dtype: xs.dtype) : nil
-        for (i, images) in chunks.ranges.enumerated() {
-            let r0 = images.lowerBound * oh * ow, rows = images.count * oh * ow
+        let k = g.kernel.h * g.kernel.w * cg, m = n * oh * ow
+        let (gOut, db) = epilogueGradients(upstream, reluOutput: y, rows: m, columns: f, bias: bias != nil)
+        var dw: Tensor? = nil, dx: Tensor? = nil
+        if w.requiresGrad {
+            // Each group's GEMM writes its own columns of the kernel gradient whole (beta 0).
+            dw = Tensor(uninitializedShape: ws.shape, dtype: ws.dtype)
+            let cols = kept ?? Tensor(uninitializedShape: [m, k], dtype: xs.dtype)
             for grp in 0..<groups {
-                if let dw {
-                    Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg, images: images)
-                    gemmStrided(cols, 0, true, gOut, r0 * f + grp * fg, false, dw, grp * fg, m: k, n: fg, k: rows, lda: k, ldb: f, ldc: f,
-                                beta: i == 0 ? 0 : 1)
-                }
-                if let dx {
+                if kept == nil { Im2Col.gather(xs, cols, g, channelOffset: grp * cg, channels: cg, images: 0..<n) }
+                gemmStrided(cols, 0, true, gOut, grp * fg, false, dw!, grp * fg, m: k, n: fg, k: m, lda: k, ldb: f, ldc: f, beta: 0)
+            }
+        }
+        if x.requiresGrad {
+            dx = Tensor.zeros([n, h, wd, c], dtype: xs.dtype)
+            let chunks = Conv2DChunks(images: n, pixels: oh * ow, k: k, dtype: xs.dtype)
+            let cols = chunks.buffer(k: k, dtype: xs.dtype)
+            for images in chunks.ranges {
+                let r0 = images.lowerBound * oh * ow, rows = images.count * oh * ow
+                for grp in 0..<groups {
                     gemmStrided(gOut, r0 * f + grp * fg, false, ws, grp * fg, true, cols, 0, m: rows, n: k, k: fg, lda: f, ldb: f, ldc: k, beta: 0)
-                    Im2Col.scatterAdd(cols, dx, g, channelOffset: grp * cg, channels: cg, images: images)
+                    Im2Col.scatterAdd(cols, dx!, g, channelOffset: grp * cg, channels: cg, images: images)
                 }
             }
         }
