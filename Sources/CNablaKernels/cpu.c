@@ -33,9 +33,14 @@ int nabla_cpu_has_avx512f(void) {
 }
 #endif
 
-/// The highest level kernels may use: NABLA_SIMD=portable|avx2|avx512 (neon is level 1), or a
-/// test's nabla_simd_limit; -1 until first read.
-static atomic_int g_simd_limit = -1;
+/// The highest level kernels may use, from NABLA_SIMD=portable|avx2|avx512 (neon is level 1); -1
+/// until first read.
+static atomic_int g_env_limit = -1;
+
+/// A thread's own limit (nabla_simd_limit), or -1 for the process-wide one. Per thread, so that a
+/// test comparing paths does not change the kernels of tests running beside it; the thread pool
+/// hands it to the workers that run a region for this thread.
+static _Thread_local int t_simd_limit = -1;
 
 static int hardware_level(void) {
 #if defined(__x86_64__)
@@ -47,15 +52,22 @@ static int hardware_level(void) {
 #endif
 }
 
-int nabla_simd_level(void) {
-    int limit = atomic_load_explicit(&g_simd_limit, memory_order_relaxed);
+static int env_limit(void) {
+    int limit = atomic_load_explicit(&g_env_limit, memory_order_relaxed);
     if (limit < 0) {
         const char *env = getenv("NABLA_SIMD");
         limit = !env ? 2 : !strcmp(env, "portable") ? 0 : (!strcmp(env, "avx2") || !strcmp(env, "neon")) ? 1 : 2;
-        atomic_store(&g_simd_limit, limit);
+        atomic_store(&g_env_limit, limit);
     }
+    return limit;
+}
+
+int nabla_simd_level(void) {
+    int limit = t_simd_limit >= 0 ? t_simd_limit : env_limit();
     int hw = hardware_level();
     return limit < hw ? limit : hw;
 }
 
-void nabla_simd_limit(int level) { atomic_store(&g_simd_limit, level < 0 ? 0 : level > 2 ? 2 : level); }
+void nabla_simd_limit(int level) { t_simd_limit = level < 0 ? -1 : level > 2 ? 2 : level; }
+
+int nabla_simd_thread_limit(void) { return t_simd_limit; }

@@ -12,5 +12,7 @@ int nabla_cpu_has_avx512f(void);
 /// The SIMD level kernels use: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512F; the best the CPU
 /// has, unless NABLA_SIMD or nabla_simd_limit lowers it.
 int nabla_simd_level(void);
+/// The calling thread's own limit (-1: none), which the thread pool passes on to its workers.
+int nabla_simd_thread_limit(void);
 
 #endif

@@ -5,6 +5,7 @@
 // caller does its share instead of spinning until the scheduler runs it (which cost 10x and more
 // when one core was busy). Each range is claimed once, by compare-and-swap of its generation.
 #include "CNablaKernels.h"
+#include "cpu.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sched.h>
@@ -27,6 +28,7 @@ static atomic_int g_outstanding = 0;  // ranges of the current region not yet fi
 static atomic_long g_claim[NABLA_MAX_THREADS + 1]; // the generation that claimed each range
 
 static nabla_range_fn g_fn;
+static int g_simd_limit;               // the SIMD limit of the thread that started the region
 static void *g_ctx;
 static long g_begin[NABLA_MAX_THREADS + 1];
 static long g_end[NABLA_MAX_THREADS + 1];
@@ -72,7 +74,10 @@ static void *worker_main(void *arg) {
         }
         seen = gen;
         // A worker late for its region finds its range claimed (by the caller) and waits for the next.
-        if (id < g_active) claim_and_run(id, gen);
+        if (id < g_active) {
+            nabla_simd_limit(g_simd_limit);   // run the range with its caller's kernels
+            claim_and_run(id, gen);
+        }
     }
     return NULL;
 }
@@ -130,6 +135,7 @@ void nabla_parallel_for(long n, long min_per_thread, long align, nabla_range_fn 
         g_end[i] = e < n ? e : n;
     }
     g_fn = fn;
+    g_simd_limit = nabla_simd_thread_limit();
     g_ctx = ctx;
     g_active = threads;
     atomic_store(&g_outstanding, threads - 1);

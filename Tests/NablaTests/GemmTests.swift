@@ -68,7 +68,7 @@ struct GemmTests {
     @Test("portable kernel matches the triple loop", arguments: cases)
     func portable(_ c: Case) {
         nabla_simd_limit(0)
-        defer { nabla_simd_limit(2) }
+        defer { nabla_simd_limit(-1) }
         #expect(String(cString: nabla_gemm_kernel_name()) == "portable-6x16")
         run(c)
     }
@@ -76,7 +76,7 @@ struct GemmTests {
     @Test("the AVX2 kernel matches the triple loop (also on CPUs that would choose AVX-512)", arguments: cases)
     func avx2(_ c: Case) {
         nabla_simd_limit(1)
-        defer { nabla_simd_limit(2) }
+        defer { nabla_simd_limit(-1) }
         run(c)
     }
 
@@ -89,7 +89,7 @@ struct GemmTests {
         let c0 = Tensor.randomNormal([c.m * c.n], generator: rng).toArray(Float.self)
         func product(level: Int32) -> [Float] {
             nabla_simd_limit(level)
-            defer { nabla_simd_limit(2) }
+            defer { nabla_simd_limit(-1) }
             var out = c0
             nabla_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, c.alpha, a, c.ta ? c.m : c.k, b, c.tb ? c.k : c.n, c.beta, &out, c.n)
             return out
@@ -104,7 +104,7 @@ struct GemmTests {
         #expect(["avx512f-12x32", "avx2-fma-6x16", "portable-6x16"].contains(name))
         nabla_simd_limit(1)
         #expect(String(cString: nabla_gemm_kernel_name()) != "avx512f-12x32")
-        nabla_simd_limit(2)
+        nabla_simd_limit(-1)
         #elseif arch(arm64)
         #expect(name == "neon-6x16")
         #endif
@@ -123,7 +123,7 @@ struct GemmTests {
         let labels = Tensor(values: [Int32(3), 6])
         func run(level: Int32) -> [[Float]] {
             nabla_simd_limit(level)
-            defer { nabla_simd_limit(2) }
+            defer { nabla_simd_limit(-1) }
             let t = zip(shapes, data).map { Tensor(shape: $0, values: $1).requiringGrad() }
             let conv = conv2d(t[0], t[1], t[2], geometry: Conv2DGeometry(kernel: (3, 3)), relu: true)
             let pooled = pool2d(conv, .max, geometry: Conv2DGeometry(kernel: (2, 2), stride: (2, 2))).reshaped([2, 400])
@@ -139,7 +139,7 @@ struct GemmTests {
             results += [p, m, v]
             return results
         }
-        nabla_simd_limit(2)
+        nabla_simd_limit(-1)
         let top = nabla_simd_level()
         let reference = run(level: 0)
         for level in 1...Swift.max(1, top) where level <= top {
@@ -170,6 +170,32 @@ struct GemmTests {
         nabla_sgemm(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, 1, &separate, c.n)
         separate = separate.map { $0 > 0 ? $0 : 0 }
         #expect(fused == separate, "\(c.testDescription)")
+    }
+
+    /// The limit is the calling thread's, handed to the pool's workers for the regions it starts: at
+    /// the portable level a threaded product equals, bit for bit, the portable kernel's sums written
+    /// out here in float32 (one k block, products added in order without FMA), in the rows of both
+    /// threads.
+    @Test("the SIMD limit reaches the thread pool's workers")
+    func limitReachesWorkers() {
+        let (m, n, k) = (96, 64, 200)
+        let rng = RandomGenerator(seed: 8)
+        let a = Tensor.randomNormal([m * k], generator: rng).toArray(Float.self)
+        let b = Tensor.randomNormal([k * n], generator: rng).toArray(Float.self)
+        var expected = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc: Float = 0
+                for p in 0..<k { acc = acc + a[i * k + p] * b[p * n + j] }
+                expected[i * n + j] = acc
+            }
+        }
+        nabla_simd_limit(0)
+        defer { nabla_simd_limit(-1) }
+        var c = [Float](repeating: .nan, count: m * n)
+        nabla_sgemm(0, 0, m, n, k, 1, a, k, b, n, 0, &c, n)
+        let differing = (0..<m).filter { i in (0..<n).contains { c[i * n + $0] != expected[i * n + $0] } }
+        #expect(differing.isEmpty, "rows computed with other kernels: \(differing)")
     }
 
     @Test("beta zero never reads C (NaN in C does not leak)")

@@ -18,10 +18,11 @@ extern "C" {
 /// Name of the GEMM micro-kernel chosen for this CPU ("avx512f-12x32", "avx2-fma-6x16", "neon-6x16" or "portable-6x16").
 const char *nabla_gemm_kernel_name(void);
 
-/// Allows kernels up to SIMD `level` only: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512F (the
-/// default: the best the CPU has). It applies to the GEMM micro-kernels and to every vectorised loop,
-/// so that tests can check each path on a CPU that has them all; NABLA_SIMD=portable|avx2|avx512
-/// sets it for a whole run.
+/// Allows kernels up to SIMD `level` only, on the calling thread and in the thread-pool work it
+/// starts: 0 portable, 1 AVX2+FMA (NEON on arm64), 2 AVX-512F; a negative level restores the
+/// process-wide limit (NABLA_SIMD=portable|avx2|avx512, else the best the CPU has). It applies to
+/// the GEMM micro-kernels and to every vectorised loop, so that tests can check each path on a CPU
+/// that has them all without changing the kernels of tests running beside them.
 void nabla_simd_limit(int level);
 /// The level kernels use now: the lower of the limit and what the CPU has.
 int nabla_simd_level(void);
