@@ -96,6 +96,15 @@ struct ProtoReader {
             guard let v = Self.varint(bytes, at: &i) else { throw error("a truncated or overlong number", at: start) }
             return v
         }
+        /// A fixed-width little-endian field's value (wire types 1 and 5).
+        func fixed<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, field: Int, at start: Int) throws(NablaError) -> T {
+            let size = MemoryLayout<T>.size
+            guard bytes.endIndex - i >= size else { throw error("truncated \(size)-byte field \(field)", at: start) }
+            var v: T = 0
+            for k in 0..<size { v |= T(bytes[i + k]) << (8 * k) }
+            i += size
+            return v
+        }
         while i < bytes.endIndex {
             let start = i
             let key = try varint()
@@ -103,23 +112,13 @@ struct ProtoReader {
             guard field > 0, field < 1 << 29 else { throw error("field number \(field)", at: start) }
             switch wire {
             case 0: out.append((field, .varint(try varint())))
-            case 1:
-                guard bytes.endIndex - i >= 8 else { throw error("truncated 8-byte field \(field)", at: start) }
-                var v: UInt64 = 0
-                for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
-                i += 8
-                out.append((field, .fixed64(v)))
+            case 1: out.append((field, .fixed64(try fixed(UInt64.self, field: field, at: start))))
             case 2:
                 let n = try varint()
                 guard n <= UInt64(bytes.endIndex - i) else { throw error("field \(field) of \(n) bytes runs past the end", at: start) }
                 out.append((field, .bytes(bytes[i..<(i + Int(n))])))
                 i += Int(n)
-            case 5:
-                guard bytes.endIndex - i >= 4 else { throw error("truncated 4-byte field \(field)", at: start) }
-                var v: UInt32 = 0
-                for k in 0..<4 { v |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
-                i += 4
-                out.append((field, .fixed32(v)))
+            case 5: out.append((field, .fixed32(try fixed(UInt32.self, field: field, at: start))))
             default:
                 throw error("wire type \(wire) (field \(field))", at: start)
             }
